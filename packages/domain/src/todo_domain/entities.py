@@ -1,0 +1,55 @@
+"""Entities and value objects. Frozen: a change is a new value, so nothing mutates behind a port."""
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from uuid import UUID
+
+
+class Status(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class Priority(enum.StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        """Sort order: low < normal < high (the names alone would sort wrongly)."""
+        return _PRIORITY_RANK[self]
+
+    @classmethod
+    def from_rank(cls, rank: int) -> "Priority":
+        return _PRIORITY_BY_RANK[rank]
+
+
+_PRIORITY_RANK = {Priority.LOW: 1, Priority.NORMAL: 2, Priority.HIGH: 3}
+_PRIORITY_BY_RANK = {rank: priority for priority, rank in _PRIORITY_RANK.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: UUID
+    email: str
+    password_hash: str
+    created_at: datetime
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Todo:
+    id: UUID
+    owner_id: UUID
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    description: str = ""
+    status: Status = Status.OPEN
+    priority: Priority = Priority.NORMAL
+    due_date: date | None = None
+    tags: tuple[str, ...] = field(default=())
+    completed_at: datetime | None = None
+    version: int = 1

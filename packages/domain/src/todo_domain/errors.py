@@ -1,0 +1,38 @@
+"""The one error hierarchy of the domain; adapters and the API translate to and from it."""
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or belongs to someone else (the two are indistinguishable)."""
+
+
+class Conflict(DomainError):
+    """The change clashes with the current state (for example an e-mail already taken)."""
+
+
+class VersionConflict(Conflict):
+    """The entity moved on since the version the caller expected."""
+
+    def __init__(self, expected: int, actual: int | None = None) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"expected version {expected}, but it is now {actual}")
+
+
+class InvalidInput(DomainError):
+    """Input breaks a domain rule; `field` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class AuthenticationFailed(DomainError):
+    """Wrong e-mail or password; deliberately does not say which."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid e-mail or password")

@@ -1,0 +1,89 @@
+"""The ports: what the domain needs from storage, password hashing and time.
+
+Adapters implement these Protocols; nothing here knows which adapter runs.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from todo_domain.entities import Todo, User
+from todo_domain.query import Page, PageRequest, Sort, TodoFilter
+
+
+class TodoRepository(Protocol):
+    """Todos, always seen through their owner: another owner's todo does not exist here."""
+
+    async def add(self, todo: Todo) -> None: ...
+
+    async def get(self, owner_id: UUID, todo_id: UUID) -> Todo | None: ...
+
+    async def list(
+        self, owner_id: UUID, filter: TodoFilter, sort: Sort, page: PageRequest
+    ) -> Page[Todo]: ...
+
+    async def update(self, todo: Todo, expected_version: int) -> None:
+        """Store `todo` if the stored one still has `expected_version` (a compare-and-set).
+
+        Raises `VersionConflict` when it moved on and `NotFound` when it is gone.
+        """
+        ...
+
+    async def delete(self, owner_id: UUID, todo_id: UUID) -> bool:
+        """True when a todo was deleted, False when there was none."""
+        ...
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Raises `Conflict` when the (normalised) e-mail is taken."""
+        ...
+
+    async def get(self, user_id: UUID) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: commits when the block exits cleanly, rolls back when it raises.
+
+    Until it commits, its changes are invisible to every other unit of work.
+    """
+
+    todos: TodoRepository
+    users: UserRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+"""Makes a fresh unit of work; each service call opens its own."""
+
+
+class PasswordHasher(Protocol):
+    """Async because a good hash is slow on purpose: adapters keep it off the event loop."""
+
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password: str, password_hash: str) -> bool: ...
+
+    @property
+    def dummy_hash(self) -> str:
+        """A valid hash of an unguessable password: verifying against it costs what a real
+        check costs, so an unknown e-mail takes as long as a wrong password."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
