@@ -1,6 +1,7 @@
 from collections.abc import AsyncIterator
 
 import pytest
+
 from backends import BACKENDS
 from todo_domain import UnitOfWorkFactory
 
