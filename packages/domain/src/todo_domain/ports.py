@@ -52,8 +52,13 @@ class UnitOfWork(Protocol):
     Until it commits, its changes are invisible to every other unit of work.
     """
 
-    todos: TodoRepository
-    users: UserRepository
+    # Read-only in the protocol, so an adapter may expose its own repository classes
+    # (a plain mutable attribute would be invariant and reject them).
+    @property
+    def todos(self) -> TodoRepository: ...
+
+    @property
+    def users(self) -> UserRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
