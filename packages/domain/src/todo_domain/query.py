@@ -6,7 +6,7 @@ import enum
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, Self, TypeVar
 from uuid import UUID
 
@@ -118,7 +118,14 @@ class Cursor:
             if not isinstance(payload, dict) or payload.get("s") != str(sort):
                 raise ValueError("cursor of another sort order")
             return cls(sort, _load_value(sort.key, payload["v"]), UUID(hex=payload["i"]))
-        except (ValueError, TypeError, KeyError, AttributeError, binascii.Error) as error:
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+            OverflowError,
+            binascii.Error,
+        ) as error:
             raise InvalidInput("cursor", "is not a cursor of this listing") from error
 
 
@@ -140,7 +147,7 @@ def _load_value(key: SortKey, value: Any) -> SortValue:
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError("timestamp without time zone")
-    return moment
+    return moment.astimezone(UTC)  # OverflowError when the instant is out of range in UTC
 
 
 @dataclass(frozen=True, slots=True)
