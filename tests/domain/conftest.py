@@ -1,0 +1,44 @@
+"""Domain services wired to the memory adapter, a fixed clock and a fake hasher."""
+
+from uuid import UUID
+
+import pytest
+
+from fakes import FakeHasher, FixedClock
+from todo_domain import TodoService, UserService, new_id
+from todo_memory import MemoryUnitOfWorkFactory
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def hasher() -> FakeHasher:
+    return FakeHasher()
+
+
+@pytest.fixture
+def uow() -> MemoryUnitOfWorkFactory:
+    return MemoryUnitOfWorkFactory()
+
+
+@pytest.fixture
+def todos(uow: MemoryUnitOfWorkFactory, clock: FixedClock) -> TodoService:
+    return TodoService(uow, clock)
+
+
+@pytest.fixture
+def users(uow: MemoryUnitOfWorkFactory, hasher: FakeHasher, clock: FixedClock) -> UserService:
+    return UserService(uow, hasher, clock)
+
+
+@pytest.fixture
+def owner() -> UUID:
+    return new_id()
+
+
+@pytest.fixture
+def stranger() -> UUID:
+    return new_id()
