@@ -1,0 +1,63 @@
+"""The application factory. Nothing here runs at import time: `create_app(settings)` builds the
+container and the app; the lifespan creates the engine once and disposes of it at shut-down."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from fastapi import FastAPI
+
+from todo_api.container import Container, build_container
+from todo_api.limits import BodySizeLimit
+from todo_api.logs import configure_logging
+from todo_api.metrics import MetricsMiddleware
+from todo_api.openapi import install_openapi
+from todo_api.problems import install_problem_handlers
+from todo_api.routes import health, todos, users
+from todo_api.settings import Settings, load_settings
+
+VERSION = "0.1.0"
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    container: Container = app.state.container
+    settings: Settings = container.settings()
+    # Built here, not on the first request: the hasher computes its dummy hash (slow, so in
+    # a thread), the token service may warn about a missing key, the pool is created once.
+    await anyio.to_thread.run_sync(container.hasher)
+    container.tokens()
+    engine = container.engine() if settings.storage == "sql" else None
+    try:
+        yield
+    finally:
+        if engine is not None:
+            await engine.dispose()
+            container.engine.reset()
+
+
+def create_app(settings: Settings) -> FastAPI:
+    container = build_container(settings)
+    app = FastAPI(
+        title="Todo service",
+        version=VERSION,
+        description="Todos of authenticated users, with keyset pagination and ETags.",
+        lifespan=_lifespan,
+    )
+    app.state.container = container
+    install_problem_handlers(app)
+    install_openapi(app)
+    app.include_router(users.router)
+    app.include_router(todos.router)
+    app.include_router(health.router)
+    # The last added runs first: metrics see every response, including a 413.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=container.metrics())
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """For `uvicorn --factory` (several workers, reload): each process reads the settings."""
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)

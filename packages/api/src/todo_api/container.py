@@ -1,0 +1,97 @@
+"""The composition root: which adapter, hasher, clock and token service the app runs with.
+
+The only module of the API that knows the storage adapters. SQLAlchemy and `todo_sql` are
+imported on first use, so a service on memory storage never loads them.
+"""
+
+import asyncio
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from dependency_injector import containers, providers
+
+from todo_api.hashing import Argon2PasswordHasher
+from todo_api.metrics import Metrics
+from todo_api.security import TokenService, signing_key
+from todo_api.settings import Settings
+from todo_domain import Clock, SystemClock, TodoService, UnitOfWorkFactory, UserService
+from todo_memory import MemoryUnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+def _sql_engine(settings: Settings) -> "AsyncEngine":
+    import todo_sql
+
+    return todo_sql.create_engine(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout,
+        pool_recycle=settings.pool_recycle,
+        connect_timeout=settings.connect_timeout,
+        echo=settings.echo_sql,
+    )
+
+
+def _sql_unit_of_work_factory(engine: "AsyncEngine") -> UnitOfWorkFactory:
+    import todo_sql
+
+    return todo_sql.SqlUnitOfWorkFactory(engine)
+
+
+def _token_service(settings: Settings, clock: Clock) -> TokenService:
+    configured = settings.secret_key.get_secret_value() if settings.secret_key else None
+    lifetime = timedelta(seconds=settings.token_lifetime_seconds)
+    return TokenService(signing_key(configured), lifetime, clock)
+
+
+class MemoryProbe:
+    """Memory storage is as alive as the process."""
+
+    async def check(self) -> None:
+        return None
+
+
+class SqlProbe:
+    """Asks the database for a round trip, bounded in time."""
+
+    def __init__(self, engine: "AsyncEngine", timeout: float) -> None:
+        self._engine = engine
+        self._timeout = timeout
+
+    async def check(self) -> None:
+        import todo_sql
+
+        async with asyncio.timeout(self._timeout):
+            await todo_sql.ping(self._engine)
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    hasher = providers.Singleton(Argon2PasswordHasher)
+    tokens = providers.Singleton(_token_service, settings, clock)
+    metrics = providers.Singleton(Metrics)
+
+    engine = providers.Singleton(_sql_engine, settings)
+    uow_factory = providers.Selector(
+        settings.provided.storage,
+        memory=providers.Singleton(MemoryUnitOfWorkFactory),
+        sql=providers.Singleton(_sql_unit_of_work_factory, engine),
+    )
+    storage_probe = providers.Selector(
+        settings.provided.storage,
+        memory=providers.Singleton(MemoryProbe),
+        sql=providers.Singleton(SqlProbe, engine, settings.provided.connect_timeout),
+    )
+
+    # Per request: cheap objects over the singletons above.
+    todo_service = providers.Factory(TodoService, uow_factory, clock)
+    user_service = providers.Factory(UserService, uow_factory, hasher, clock)
+
+
+def build_container(settings: Settings) -> Container:
+    return Container(settings=settings)

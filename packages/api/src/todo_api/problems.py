@@ -1,0 +1,200 @@
+"""RFC 9457 problem details: the one shape of every error response, and the handlers that
+translate domain errors, HTTP errors and validation errors into it."""
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from todo_domain import (
+    AuthenticationFailed,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    VersionConflict,
+)
+
+PROBLEM_JSON = "application/problem+json"
+VALIDATION_TYPE = "urn:todo:problem:validation"
+CONFLICT_TYPE = "urn:todo:problem:conflict"
+VERSION_MISMATCH_TYPE = "urn:todo:problem:version-mismatch"
+VERSION_MISMATCH = "The resource has changed since the version in If-Match; fetch it again."
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+INVALID_TOKEN_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(
+        description="Where: `body`, `query`, `path` or `header`, then names"
+    )
+    msg: str
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457)."""
+
+    type: str = Field(default="about:blank", description="Identifies the kind of problem")
+    title: str = Field(description="Short summary of the kind of problem")
+    status: int = Field(description="The HTTP status code")
+    detail: str = Field(description="What went wrong this time")
+
+
+class ValidationProblem(Problem):
+    """Input that does not fit the contract (RFC 9457 with the offending fields)."""
+
+    errors: list[FieldError]
+
+
+class ApiError(Exception):
+    """An error response decided by the HTTP layer itself (not by the domain)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        type: str = "about:blank",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.type = type
+        self.headers = dict(headers or {})
+
+
+class PreconditionFailed(ApiError):
+    def __init__(self) -> None:
+        super().__init__(
+            HTTPStatus.PRECONDITION_FAILED, VERSION_MISMATCH, type=VERSION_MISMATCH_TYPE
+        )
+
+
+class Unauthorized(ApiError):
+    def __init__(self, detail: str, headers: Mapping[str, str] = BEARER_CHALLENGE) -> None:
+        super().__init__(HTTPStatus.UNAUTHORIZED, detail, headers=headers)
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    type: str = "about:blank",
+    headers: Mapping[str, str] | None = None,
+    errors: Sequence[FieldError] | None = None,
+) -> Response:
+    title = HTTPStatus(status).phrase
+    body: Problem = (
+        Problem(type=type, title=title, status=status, detail=detail)
+        if errors is None
+        else ValidationProblem(
+            type=type, title=title, status=status, detail=detail, errors=list(errors)
+        )
+    )
+    return Response(
+        body.model_dump_json(), status_code=status, headers=headers, media_type=PROBLEM_JSON
+    )
+
+
+def _location(request: Request) -> str:
+    return "query" if request.method in ("GET", "HEAD", "DELETE") else "body"
+
+
+async def _api_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiError)
+    return problem_response(error.status, error.detail, type=error.type, headers=error.headers)
+
+
+async def _domain_error(request: Request, error: Exception) -> Response:
+    match error:
+        case NotFound():
+            what = str(error) or "resource"
+            return problem_response(HTTPStatus.NOT_FOUND, f"The {what} does not exist.")
+        case VersionConflict():
+            return problem_response(
+                HTTPStatus.PRECONDITION_FAILED,
+                VERSION_MISMATCH,
+                type=VERSION_MISMATCH_TYPE,
+            )
+        case Conflict():
+            return problem_response(
+                HTTPStatus.CONFLICT,
+                "The request conflicts with the current state of the resource.",
+                type=CONFLICT_TYPE,
+            )
+        case InvalidInput():
+            errors = [FieldError(loc=[_location(request), error.field], msg=error.message)]
+            return problem_response(
+                HTTPStatus.UNPROCESSABLE_ENTITY,
+                f"{error.field} {error.message}",
+                type=VALIDATION_TYPE,
+                errors=errors,
+            )
+        case AuthenticationFailed():
+            return problem_response(
+                HTTPStatus.UNAUTHORIZED, "Invalid e-mail or password.", headers=BEARER_CHALLENGE
+            )
+    return problem_response(HTTPStatus.BAD_REQUEST, "The request cannot be carried out.")
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        FieldError(
+            loc=[part for part in item["loc"] if isinstance(part, str | int)], msg=item["msg"]
+        )
+        for item in error.errors()
+    ]
+    return problem_response(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "The request does not match the contract; see errors.",
+        type=VALIDATION_TYPE,
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    status = HTTPStatus(error.status_code)
+    detail = error.detail if error.detail != status.phrase else _DETAILS.get(status, status.phrase)
+    return problem_response(status, detail, headers=error.headers)
+
+
+async def _unexpected_error(request: Request, error: Exception) -> Response:
+    # The server logs the exception with its traceback (Starlette re-raises it after this
+    # response); the client learns nothing about the internals.
+    return problem_response(
+        HTTPStatus.INTERNAL_SERVER_ERROR, "An unexpected error occurred; it has been logged."
+    )
+
+
+_DETAILS = {
+    HTTPStatus.NOT_FOUND: "No resource at this path.",
+    HTTPStatus.METHOD_NOT_ALLOWED: "This path does not support the request method.",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The request body is too large.",
+}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route for OpenAPI: each status documented as a problem."""
+    return {
+        status: {
+            "model": ValidationProblem if status == HTTPStatus.UNPROCESSABLE_ENTITY else Problem,
+            "description": HTTPStatus(status).phrase,
+        }
+        for status in statuses
+    }

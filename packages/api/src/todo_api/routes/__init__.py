@@ -1,0 +1,1 @@
+"""HTTP routers. They know the domain and the API models, never an adapter."""

@@ -1,0 +1,52 @@
+"""Operations: liveness, readiness and Prometheus metrics."""
+
+import logging
+from http import HTTPStatus
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+
+from todo_api.dependencies import container_of
+from todo_api.problems import problem_response, problem_responses
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+_OK = Health(status="ok").model_dump_json()
+
+
+@router.get("/health/live", response_model=Health, summary="The process is up")
+async def live() -> Response:
+    return Response(_OK, media_type="application/json")
+
+
+@router.get(
+    "/health/ready",
+    response_model=Health,
+    responses=problem_responses(503),
+    summary="The service can reach its storage",
+)
+async def ready(request: Request) -> Response:
+    try:
+        await container_of(request).storage_probe().check()
+    except Exception as error:
+        log.warning("storage is not ready: %s: %s", type(error).__name__, error)
+        return problem_response(HTTPStatus.SERVICE_UNAVAILABLE, "The storage does not answer.")
+    return Response(_OK, media_type="application/json")
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+    summary="Prometheus metrics",
+)
+async def metrics(request: Request) -> Response:
+    registry = container_of(request).metrics()
+    return Response(registry.exposition(), media_type=registry.content_type)

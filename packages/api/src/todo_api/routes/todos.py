@@ -1,0 +1,140 @@
+"""`/api/v1/todos`: a user's own todos."""
+
+from datetime import date
+from http import HTTPStatus
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from todo_api.dependencies import CurrentUserId, Todos
+from todo_api.etags import IfMatch, etag_of
+from todo_api.problems import PreconditionFailed, problem_responses
+from todo_api.schemas import (
+    PriorityName,
+    SortName,
+    StatusName,
+    TodoCreate,
+    TodoOut,
+    TodoPage,
+    TodoUpdate,
+)
+from todo_domain import (
+    LIMIT_DEFAULT,
+    LIMIT_MAX,
+    PageRequest,
+    Priority,
+    Sort,
+    Status,
+    Todo,
+    TodoFilter,
+)
+
+JSON = "application/json"
+
+router = APIRouter(
+    prefix="/api/v1/todos", tags=["todos"], responses=problem_responses(401, 422, 500)
+)
+
+
+def _todo_response(todo: Todo, status: int = HTTPStatus.OK, **headers: str) -> Response:
+    return Response(
+        TodoOut.of(todo).model_dump_json(),
+        status_code=status,
+        media_type=JSON,
+        headers={"ETag": etag_of(todo), **headers},
+    )
+
+
+@router.post(
+    "",
+    status_code=HTTPStatus.CREATED,
+    response_model=TodoOut,
+    responses=problem_responses(413),
+    summary="Create a todo",
+)
+async def create_todo(
+    body: TodoCreate, request: Request, user_id: CurrentUserId, todos: Todos
+) -> Response:
+    todo = await todos.create(user_id, body.to_domain())
+    location = request.app.url_path_for("get_todo", todo_id=str(todo.id))
+    return _todo_response(todo, HTTPStatus.CREATED, Location=location)
+
+
+@router.get("", response_model=TodoPage, summary="List todos, newest first by default")
+async def list_todos(
+    user_id: CurrentUserId,
+    todos: Todos,
+    status: StatusName | None = None,
+    priority: PriorityName | None = None,
+    tag: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    due_before: Annotated[date | None, Query(description="Due strictly before")] = None,
+    due_after: Annotated[date | None, Query(description="Due strictly after")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Case-insensitive part of the title")
+    ] = None,
+    sort: SortName = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = LIMIT_DEFAULT,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor` of the previous page")
+    ] = None,
+) -> Response:
+    filter = TodoFilter(
+        status=Status(status) if status else None,
+        priority=Priority(priority) if priority else None,
+        tag=tag,
+        due_before=due_before,
+        due_after=due_after,
+        text=q or None,
+    )
+    page = await todos.list(user_id, filter, Sort.parse(sort), PageRequest(limit, cursor))
+    body = TodoPage.model_construct(
+        items=[TodoOut.of(todo) for todo in page.items], next_cursor=page.next_cursor
+    )
+    return Response(body.model_dump_json(), media_type=JSON)
+
+
+@router.get(
+    "/{todo_id}", response_model=TodoOut, responses=problem_responses(404), summary="Get a todo"
+)
+async def get_todo(todo_id: UUID, user_id: CurrentUserId, todos: Todos) -> Response:
+    return _todo_response(await todos.get(user_id, todo_id))
+
+
+@router.patch(
+    "/{todo_id}",
+    response_model=TodoOut,
+    responses=problem_responses(404, 412, 413),
+    summary="Change some fields of a todo",
+    description="With `If-Match: <ETag>` the change applies only to that version (else 412).",
+)
+async def update_todo(
+    todo_id: UUID,
+    body: TodoUpdate,
+    user_id: CurrentUserId,
+    todos: Todos,
+    if_match: Annotated[str | None, Header(description="ETag of the version to change")] = None,
+) -> Response:
+    expected: int | None = None
+    if if_match is not None:
+        condition = IfMatch(if_match)
+        expected = condition.single_version
+        if expected is None:  # `*` or several tags: check against the current version
+            current = await todos.get(user_id, todo_id)
+            if not condition.matches(current):
+                raise PreconditionFailed()
+            expected = current.version
+    todo = await todos.update(user_id, todo_id, body.to_domain(), expected_version=expected)
+    return _todo_response(todo)
+
+
+@router.delete(
+    "/{todo_id}",
+    status_code=HTTPStatus.NO_CONTENT,
+    response_class=Response,
+    responses=problem_responses(404),
+    summary="Delete a todo",
+)
+async def delete_todo(todo_id: UUID, user_id: CurrentUserId, todos: Todos) -> Response:
+    await todos.delete(user_id, todo_id)
+    return Response(status_code=HTTPStatus.NO_CONTENT)

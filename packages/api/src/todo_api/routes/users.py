@@ -1,0 +1,69 @@
+"""Users and authentication: register, log in (OAuth2 password flow), who am I."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Response
+
+from todo_api.dependencies import TOKEN_PATH, CurrentUserId, Tokens, Users
+from todo_api.problems import CONFLICT_TYPE, ApiError, Unauthorized, problem_responses
+from todo_api.schemas import TokenOut, UserCreate, UserOut
+from todo_domain import Conflict, NotFound
+
+JSON = "application/json"
+
+router = APIRouter(tags=["users"], responses=problem_responses(422, 500))
+
+
+@router.post(
+    "/api/v1/users",
+    status_code=HTTPStatus.CREATED,
+    response_model=UserOut,
+    responses=problem_responses(409, 413),
+    summary="Register a user",
+)
+async def register(body: UserCreate, users: Users) -> Response:
+    try:
+        user = await users.register(body.email, body.password, body.display_name)
+    except Conflict:
+        raise ApiError(
+            HTTPStatus.CONFLICT, "This e-mail address is already registered.", type=CONFLICT_TYPE
+        ) from None
+    return Response(
+        UserOut.of(user).model_dump_json(),
+        status_code=HTTPStatus.CREATED,
+        media_type=JSON,
+    )
+
+
+@router.post(
+    TOKEN_PATH,
+    response_model=TokenOut,
+    responses=problem_responses(401, 413),
+    summary="Log in: exchange e-mail (as `username`) and password for a bearer token",
+)
+async def issue_token(
+    username: Annotated[str, Form(max_length=254, description="The e-mail address")],
+    password: Annotated[str, Form(max_length=1024)],
+    users: Users,
+    tokens: Tokens,
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+) -> TokenOut:
+    # Form fields rather than `OAuth2PasswordRequestForm`: a class dependency would run in the
+    # thread pool on every call.
+    user = await users.authenticate(username, password)
+    return TokenOut(access_token=tokens.issue(user.id), expires_in=tokens.lifetime_seconds)
+
+
+@router.get(
+    "/api/v1/users/me",
+    name="me",
+    response_model=UserOut,
+    responses=problem_responses(401),
+    summary="The user the token belongs to",
+)
+async def me(user_id: CurrentUserId, users: Users) -> UserOut:
+    try:
+        return UserOut.of(await users.get(user_id))
+    except NotFound:  # a valid token of a user who no longer exists
+        raise Unauthorized("The user of this token no longer exists.") from None

@@ -1,0 +1,142 @@
+"""The JSON of the HTTP contract, as Pydantic models, and their translation to and from the
+domain. Entities never reach a client and these models never reach the domain."""
+
+from datetime import date, datetime
+from typing import Annotated, Literal, Self
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from todo_domain import UNSET, NewTodo, Priority, Status, Todo, TodoChanges, User, rules
+
+StatusName = Literal["open", "done"]
+PriorityName = Literal["low", "normal", "high"]
+SortName = Literal["created_at", "-created_at", "due_date", "-due_date", "priority", "-priority"]
+
+Title = Annotated[str, Field(min_length=1, max_length=rules.TITLE_MAX, examples=["Buy milk"])]
+Description = Annotated[str, Field(max_length=rules.DESCRIPTION_MAX)]
+Tag = Annotated[str, Field(min_length=1, max_length=rules.TAG_MAX)]
+# Duplicates are removed before the domain counts tags, so accept some slack here.
+Tags = Annotated[list[Tag], Field(max_length=rules.TAGS_MAX * 5, examples=[["home", "errand"]])]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserCreate(_Input):
+    email: Annotated[str, Field(max_length=rules.EMAIL_MAX, examples=["ada@example.com"])]
+    password: Annotated[str, Field(min_length=rules.PASSWORD_MIN, max_length=rules.PASSWORD_MAX)]
+    display_name: Annotated[str, Field(max_length=rules.DISPLAY_NAME_MAX)] | None = None
+
+
+class UserOut(_Output):
+    id: UUID
+    email: str
+    display_name: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> Self:
+        return cls.model_construct(
+            id=user.id, email=user.email, display_name=user.display_name, created_at=user.created_at
+        )
+
+
+class TokenOut(_Output):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires")
+
+
+class TodoCreate(_Input):
+    title: Title
+    description: Description = ""
+    priority: PriorityName = "normal"
+    due_date: date | None = None
+    tags: Tags = []
+
+    def to_domain(self) -> NewTodo:
+        return NewTodo(
+            title=self.title,
+            description=self.description,
+            priority=Priority(self.priority),
+            due_date=self.due_date,
+            tags=self.tags,
+        )
+
+
+class TodoUpdate(_Input):
+    """Only the fields present change; `due_date: null` clears the due date."""
+
+    title: Title | None = None
+    description: Description | None = None
+    status: StatusName | None = None
+    priority: PriorityName | None = None
+    due_date: date | None = None
+    tags: Tags | None = None
+
+    @field_validator("title", "description", "status", "priority", "tags")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for values that were sent (defaults are not validated).
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
+    def to_domain(self) -> TodoChanges:
+        sent = self.model_fields_set
+        return TodoChanges(
+            title=self.title if "title" in sent and self.title is not None else UNSET,
+            description=(
+                self.description
+                if "description" in sent and self.description is not None
+                else UNSET
+            ),
+            status=Status(self.status) if self.status is not None else UNSET,
+            priority=Priority(self.priority) if self.priority is not None else UNSET,
+            due_date=self.due_date if "due_date" in sent else UNSET,
+            tags=self.tags if self.tags is not None else UNSET,
+        )
+
+
+class TodoOut(_Output):
+    id: UUID
+    title: str
+    description: str
+    status: StatusName
+    priority: PriorityName
+    due_date: date | None
+    tags: list[str] = Field(description="Lower case, sorted, without duplicates")
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    version: int = Field(description="Increments on every change; the ETag carries it")
+
+    @classmethod
+    def of(cls, todo: Todo) -> Self:
+        # Entities are valid by construction: skip validation on the hot path.
+        return cls.model_construct(
+            id=todo.id,
+            title=todo.title,
+            description=todo.description,
+            status=todo.status.value,
+            priority=todo.priority.value,
+            due_date=todo.due_date,
+            tags=list(todo.tags),
+            created_at=todo.created_at,
+            updated_at=todo.updated_at,
+            completed_at=todo.completed_at,
+            version=todo.version,
+        )
+
+
+class TodoPage(_Output):
+    items: list[TodoOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end"
+    )

@@ -1,0 +1,103 @@
+"""Configuration from `TODO_*` environment variables and a `.env` file (pydantic-settings)."""
+
+import logging
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "TODO_"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./todo.db"
+SECRET_KEY_MIN = 32
+
+# A bare dialect gets the async driver the service runs on.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+}
+_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
+
+Storage = Literal["sql", "memory"]
+Environment = Literal["development", "test", "production"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["text", "json"]
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Field `x` is read from `TODO_X`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Environment = "development"
+    storage: Storage = "sql"
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: SecretStr | None = Field(default=None, validate_default=True)
+    token_lifetime_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    pool_size: int = Field(default=10, ge=1, le=1000)
+    max_overflow: int = Field(default=10, ge=0, le=1000)
+    pool_timeout: float = Field(default=10.0, gt=0)
+    pool_recycle: int = Field(default=1800, ge=-1)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    echo_sql: bool = False
+    log_level: LogLevel = "INFO"
+    log_format: LogFormat = "text"
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database_url(cls, value: str) -> str:
+        scheme, separator, rest = value.partition("://")
+        if not separator or not rest:
+            raise ValueError("must be a URL such as sqlite+aiosqlite:///./todo.db")
+        scheme = _ASYNC_DRIVERS.get(scheme, scheme)
+        if scheme.split("+", 1)[0] not in _DIALECTS:
+            raise ValueError(f"must be a database URL of one of: {', '.join(_DIALECTS)}")
+        return f"{scheme}://{rest}"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_key_in_production(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < SECRET_KEY_MIN:
+            raise ValueError(f"must be at least {SECRET_KEY_MIN} characters long")
+        if value is None and info.data.get("env") == "production":
+            raise ValueError("is required when TODO_ENV=production")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.storage == "sql" and self.database_url.startswith("sqlite")
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+class SettingsError(Exception):
+    """A setting is wrong; the message names it and says why, on one line."""
+
+
+def load_settings() -> Settings:
+    """Settings from the environment (and `.env`), with a one-line `SettingsError` if wrong."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(describe(error)) from None
+
+
+def describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        name = ENV_PREFIX + "_".join(str(part) for part in item["loc"]).upper()
+        message = item["msg"].removeprefix("Value error, ")
+        problems.append(f"{name} {message}" if message.startswith("is ") else f"{name}: {message}")
+    return "invalid setting " + "; ".join(problems)
