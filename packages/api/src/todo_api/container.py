@@ -1,7 +1,8 @@
 """The composition root: which adapter, hasher, clock and token service the app runs with.
 
-The only module of the API that knows the storage adapters. SQLAlchemy and `todo_sql` are
-imported on first use, so a service on memory storage never loads them.
+The only module of the API that knows the storage adapters (import-linter holds it to that),
+so the schema migrations go through here too. SQLAlchemy and `todo_sql` are imported on first
+use: a service on memory storage never loads them.
 """
 
 import asyncio
@@ -39,6 +40,20 @@ def _sql_unit_of_work_factory(engine: "AsyncEngine") -> UnitOfWorkFactory:
     import todo_sql
 
     return todo_sql.SqlUnitOfWorkFactory(engine)
+
+
+def upgrade_schema(settings: Settings) -> None:
+    """Alembic `upgrade head` on the configured database."""
+    import todo_sql.migrations
+
+    todo_sql.migrations.upgrade(settings.database_url)
+
+
+def schema_pending(settings: Settings) -> bool:
+    """True while the configured database lacks migrations."""
+    import todo_sql.migrations
+
+    return todo_sql.migrations.pending(settings.database_url)
 
 
 def _token_service(settings: Settings, clock: Clock) -> TokenService:

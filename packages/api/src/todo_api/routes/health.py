@@ -11,7 +11,7 @@ from todo_api.problems import problem_response, problem_responses
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], responses=problem_responses(500))
 
 
 class Health(BaseModel):

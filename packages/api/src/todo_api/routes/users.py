@@ -12,14 +12,14 @@ from todo_domain import Conflict, NotFound
 
 JSON = "application/json"
 
-router = APIRouter(tags=["users"], responses=problem_responses(422, 500))
+router = APIRouter(tags=["users"], responses=problem_responses(500))
 
 
 @router.post(
     "/api/v1/users",
     status_code=HTTPStatus.CREATED,
     response_model=UserOut,
-    responses=problem_responses(409, 413),
+    responses=problem_responses(409, 413, 422),
     summary="Register a user",
 )
 async def register(body: UserCreate, users: Users) -> Response:
@@ -39,7 +39,7 @@ async def register(body: UserCreate, users: Users) -> Response:
 @router.post(
     TOKEN_PATH,
     response_model=TokenOut,
-    responses=problem_responses(401, 413),
+    responses=problem_responses(401, 413, 422),
     summary="Log in: exchange e-mail (as `username`) and password for a bearer token",
 )
 async def issue_token(

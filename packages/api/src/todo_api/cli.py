@@ -1,0 +1,186 @@
+"""The `todo-api` command: serve (the default), migrate, create-user.
+
+Anything wrong at start-up ends in one line on stderr naming the problem, never a traceback.
+"""
+
+import asyncio
+import os
+import secrets
+from typing import Annotated, NoReturn
+from urllib.parse import urlsplit, urlunsplit
+
+import typer
+import uvicorn
+
+from todo_api.app import create_app
+from todo_api.container import build_container, schema_pending, upgrade_schema
+from todo_api.logs import configure_logging
+from todo_api.settings import Settings, SettingsError, load_settings
+from todo_domain import Conflict, InvalidInput, User
+
+cli = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="The Todo service. Without a command: serve.",
+)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"todo-api: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_fail() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        fail(str(error), 2)
+
+
+def redacted(url: str) -> str:
+    """The database URL without its password, fit for a message."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def prepare_storage(settings: Settings, *, migrate: bool) -> None:
+    """Migrate the embedded SQLite database (or any, with `migrate`); refuse to run any other
+    database whose schema is behind."""
+    if settings.storage != "sql":
+        return
+    where = redacted(settings.database_url)
+    try:
+        if settings.is_sqlite or migrate:
+            upgrade_schema(settings)
+            return
+        pending = schema_pending(settings)
+    except Exception as error:
+        fail(f"cannot prepare the database at {where}: {_first_line(error)}")
+    if pending:
+        fail(
+            f"the database at {where} has migrations pending; run `todo-api migrate` first, "
+            "or serve with --migrate"
+        )
+
+
+def serve_app(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    workers: int = 1,
+    reload: bool = False,
+    migrate: bool = False,
+) -> None:
+    settings = settings_or_fail()
+    if workers < 1:
+        fail("--workers must be at least 1", 2)
+    if settings.storage == "memory" and (workers > 1 or reload):
+        fail(
+            "TODO_STORAGE=memory keeps its data inside one process: "
+            "serve it with one worker and without --reload",
+            2,
+        )
+    configure_logging(settings)
+    prepare_storage(settings, migrate=migrate)
+    if workers == 1 and not reload:
+        app = create_app(settings)
+        uvicorn.run(app, host=host, port=port, log_config=None, server_header=False)
+        return
+    if settings.secret_key is None:
+        # Every worker must verify the tokens of every other: share one random key.
+        typer.echo("todo-api: warning: TODO_SECRET_KEY is not set; using a random key", err=True)
+        os.environ["TODO_SECRET_KEY"] = secrets.token_urlsafe(32)
+    uvicorn.run(
+        "todo_api.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_config=None,
+        server_header=False,
+    )
+
+
+@cli.callback(invoke_without_command=True)
+def default(context: typer.Context) -> None:
+    """Without a command, serve on 127.0.0.1:8000."""
+    if context.invoked_subcommand is None:
+        serve_app()
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = DEFAULT_PORT,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+    migrate: Annotated[bool, typer.Option(help="Apply pending migrations first")] = False,
+) -> None:
+    """Serve the HTTP API.
+
+    The embedded SQLite database is migrated first; any other must be migrated already (or
+    pass --migrate)."""
+    serve_app(host=host, port=port, workers=workers, reload=reload, migrate=migrate)
+
+
+@cli.command()
+def migrate() -> None:
+    """Upgrade the configured database to the newest schema (alembic upgrade head)."""
+    settings = settings_or_fail()
+    if settings.storage != "sql":
+        fail("TODO_STORAGE=memory has no schema to migrate", 2)
+    prepare_storage(settings, migrate=True)
+    typer.echo(f"database at {redacted(settings.database_url)} is up to date")
+
+
+@cli.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(prompt=True, help="E-mail address, the login name")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="TODO_NEW_USER_PASSWORD",
+            help="Prompted for when not given (or set TODO_NEW_USER_PASSWORD)",
+        ),
+    ],
+    display_name: Annotated[str | None, typer.Option(help="Name to show")] = None,
+) -> None:
+    """Register a user in the configured database."""
+    settings = settings_or_fail()
+    if settings.storage != "sql":
+        fail("TODO_STORAGE=memory forgets a user as soon as this command ends", 2)
+    prepare_storage(settings, migrate=False)
+    try:
+        user = asyncio.run(_register(settings, email, password, display_name))
+    except InvalidInput as error:
+        fail(f"{error.field} {error.message}", 2)
+    except Conflict:
+        fail(f"{email.strip().lower()} is already registered")
+    typer.echo(f"created user {user.email} ({user.id})")
+
+
+async def _register(settings: Settings, email: str, password: str, name: str | None) -> User:
+    container = build_container(settings)
+    try:
+        return await container.user_service().register(email, password, name)
+    finally:
+        await container.engine().dispose()
+
+
+def main() -> None:
+    cli()
