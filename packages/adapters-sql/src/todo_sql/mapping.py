@@ -1,0 +1,149 @@
+"""Explicit translations between records/rows and domain entities, both ways.
+
+The hot paths read Core rows (tuples in the column order of `statements`) straight into
+entities; the record functions serve code that works with the ORM records.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID, uuid5
+
+from todo_domain import Priority, Status, Todo, User
+from todo_sql.records import TagRecord, TodoRecord, UserRecord
+
+_STATUS = {status.value: status for status in Status}
+_PRIORITY = {priority.rank: priority for priority in Priority}
+
+
+def tag_id(owner_id: UUID, name: str) -> UUID:
+    """A tag's id follows from its owner and name, so writers never read ids back and two
+    transactions adding the same new tag converge on one row."""
+    return uuid5(owner_id, name)
+
+
+def sorted_tags(names: Iterable[str]) -> tuple[str, ...]:
+    """Tags as the domain keeps them: sorted by code point (never by a database collation)."""
+    return tuple(sorted(names))
+
+
+# --- rows (Core) -----------------------------------------------------------------------------
+def todo_from_row(row: Sequence[Any], tags: tuple[str, ...]) -> Todo:
+    """`row` holds the columns of `statements.TODO_COLUMNS`, in that order."""
+    (
+        todo_id,
+        owner_id,
+        title,
+        description,
+        status,
+        priority,
+        due_date,
+        created_at,
+        updated_at,
+        completed_at,
+        version,
+    ) = row
+    return Todo(
+        id=todo_id,
+        owner_id=owner_id,
+        title=title,
+        description=description,
+        status=_STATUS[status],
+        priority=_PRIORITY[priority],
+        due_date=due_date,
+        tags=tags,
+        created_at=created_at,
+        updated_at=updated_at,
+        completed_at=completed_at,
+        version=version,
+    )
+
+
+def todo_values(todo: Todo) -> dict[str, Any]:
+    """The columns of the `todos` row of `todo` (tags live in their own tables)."""
+    return {
+        "id": todo.id,
+        "owner_id": todo.owner_id,
+        "title": todo.title,
+        "title_lower": todo.title.lower(),
+        "description": todo.description,
+        "status": todo.status.value,
+        "priority": todo.priority.rank,
+        "due_date": todo.due_date,
+        "created_at": todo.created_at,
+        "updated_at": todo.updated_at,
+        "completed_at": todo.completed_at,
+        "version": todo.version,
+    }
+
+
+def tag_values(todo: Todo) -> list[dict[str, Any]]:
+    return [
+        {"id": tag_id(todo.owner_id, name), "owner_id": todo.owner_id, "name": name}
+        for name in todo.tags
+    ]
+
+
+def todo_tag_values(todo: Todo) -> list[dict[str, Any]]:
+    return [{"todo_id": todo.id, "tag_id": tag_id(todo.owner_id, name)} for name in todo.tags]
+
+
+def user_from_row(row: Sequence[Any]) -> User:
+    """`row` holds the columns of `statements.USER_COLUMNS`, in that order."""
+    user_id, email, password_hash, display_name, created_at = row
+    return User(
+        id=user_id,
+        email=email,
+        password_hash=password_hash,
+        display_name=display_name,
+        created_at=created_at,
+    )
+
+
+def user_values(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "password_hash": user.password_hash,
+        "display_name": user.display_name,
+        "created_at": user.created_at,
+    }
+
+
+# --- records (ORM) ---------------------------------------------------------------------------
+def todo_from_record(record: TodoRecord) -> Todo:
+    return Todo(
+        id=record.id,
+        owner_id=record.owner_id,
+        title=record.title,
+        description=record.description,
+        status=_STATUS[record.status],
+        priority=_PRIORITY[record.priority],
+        due_date=record.due_date,
+        tags=sorted_tags(tag.name for tag in record.tags),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        completed_at=record.completed_at,
+        version=record.version,
+    )
+
+
+def todo_to_record(todo: Todo) -> TodoRecord:
+    """A new record (with new tag records); for a session that merges or adds it."""
+    return TodoRecord(
+        **todo_values(todo),
+        tags=[TagRecord(**values) for values in tag_values(todo)],
+    )
+
+
+def user_from_record(record: UserRecord) -> User:
+    return User(
+        id=record.id,
+        email=record.email,
+        password_hash=record.password_hash,
+        display_name=record.display_name,
+        created_at=record.created_at,
+    )
+
+
+def user_to_record(user: User) -> UserRecord:
+    return UserRecord(**user_values(user))

@@ -1,0 +1,153 @@
+"""The schema: SQLAlchemy declarative records. They never leave `todo_sql` (import-linter).
+
+Normalised: tags are rows of their own (one per owner and name) joined to todos through
+`todo_tags`. Every constraint is named by `NAMING_CONVENTION`, so migrations can address them.
+"""
+
+import uuid
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    column,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from todo_domain import rules
+from todo_sql.types import UUID_TYPE, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# A lower-cased title is at most twice as long: only U+0130 lower-cases to two characters.
+TITLE_LOWER_MAX = 2 * rules.TITLE_MAX
+PASSWORD_HASH_MAX = 255
+
+# MariaDB/MySQL: compare text by code point (utf8mb4_bin), as Python and PostgreSQL do. The
+# default collation folds case and accents, which would make "a@x.io" equal "A@x.io" in
+# lookups, unique keys and LIKE.
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _length_between(name: str, low: int, high: int) -> Any:
+    """`char_length` counts characters everywhere (SQLAlchemy renders `length` on SQLite, where
+    VARCHAR lengths are not enforced)."""
+    return func.char_length(column(name)).between(low, high)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+    type_annotation_map: ClassVar[dict[Any, Any]] = {uuid.UUID: UUID_TYPE, datetime: UTCDateTime()}
+
+
+class UserRecord(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_length_between("email", 3, rules.EMAIL_MAX), name="email_length"),
+        CheckConstraint(
+            _length_between("display_name", 1, rules.DISPLAY_NAME_MAX), name="display_name_length"
+        ),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(rules.EMAIL_MAX), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(PASSWORD_HASH_MAX))
+    display_name: Mapped[str | None] = mapped_column(String(rules.DISPLAY_NAME_MAX))
+    created_at: Mapped[datetime]
+
+    todos: Mapped[list["TodoRecord"]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+todo_tags = Table(
+    "todo_tags",
+    metadata,
+    Column("todo_id", UUID_TYPE, ForeignKey("todos.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", UUID_TYPE, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    # The primary key serves "tags of these todos"; this index serves "todos with this tag".
+    Index("ix_todo_tags_tag_id_todo_id", "tag_id", "todo_id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+"""The todo-tag association (no attributes of its own, so a plain table)."""
+
+
+class TagRecord(Base):
+    """A tag of one owner. Its id is derived from (owner, name): see `mapping.tag_id`."""
+
+    __tablename__ = "tags"
+    __table_args__ = (
+        CheckConstraint(_length_between("name", 1, rules.TAG_MAX), name="name_length"),
+        # Unique per owner, and the lookup of a tag filter.
+        UniqueConstraint("owner_id", "name"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(rules.TAG_MAX))
+
+
+class TodoRecord(Base):
+    __tablename__ = "todos"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'done')", name="status"),
+        CheckConstraint("priority IN (1, 2, 3)", name="priority"),
+        CheckConstraint("version >= 1", name="version"),
+        CheckConstraint(_length_between("title", 1, rules.TITLE_MAX), name="title_length"),
+        CheckConstraint(
+            _length_between("title_lower", 1, TITLE_LOWER_MAX), name="title_lower_length"
+        ),
+        CheckConstraint(
+            func.char_length(column("description")) <= rules.DESCRIPTION_MAX,
+            name="description_length",
+        ),
+        # One per sort order, each ending in id for the tie-break and the keyset predicate.
+        Index("ix_todos_owner_id_created_at_id", "owner_id", "created_at", "id"),
+        Index("ix_todos_owner_id_due_date_id", "owner_id", "due_date", "id"),
+        Index("ix_todos_owner_id_priority_id", "owner_id", "priority", "id"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(rules.TITLE_MAX))
+    # `title.lower()` computed in Python: the text search matches Python's `str.lower()` on
+    # every backend, whatever their own lower() or collation would do.
+    title_lower: Mapped[str] = mapped_column(String(TITLE_LOWER_MAX))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(4))
+    priority: Mapped[int] = mapped_column(SmallInteger)  # rank: 1 low, 2 normal, 3 high
+    due_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer)
+
+    owner: Mapped[UserRecord] = relationship(back_populates="todos")
+    tags: Mapped[list[TagRecord]] = relationship(secondary=todo_tags, order_by=TagRecord.name)

@@ -1,0 +1,162 @@
+"""The repository ports over SQLAlchemy Core, with the semantics of the memory adapter."""
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from todo_domain import (
+    Conflict,
+    NotFound,
+    Page,
+    PageRequest,
+    Sort,
+    Todo,
+    TodoFilter,
+    User,
+    VersionConflict,
+    page_of_todos,
+)
+from todo_sql import statements as sql
+from todo_sql.errors import domain_errors
+from todo_sql.mapping import (
+    sorted_tags,
+    tag_values,
+    todo_from_row,
+    todo_tag_values,
+    todo_values,
+    user_from_row,
+    user_values,
+)
+
+if TYPE_CHECKING:
+    from todo_sql.unit_of_work import SqlUnitOfWork
+
+
+class SqlTodoRepository:
+    def __init__(self, uow: "SqlUnitOfWork") -> None:
+        self._uow = uow
+
+    async def add(self, todo: Todo) -> None:
+        conn, dialect = self._uow.connection, self._uow.dialect
+        with domain_errors("todo conflicts with stored data"):
+            result = await conn.execute(sql.INSERT_TODO[dialect], todo_values(todo))
+            if result.rowcount == 0:
+                raise Conflict("todo already exists")
+            await _insert_tags(conn, dialect, todo)
+
+    async def get(self, owner_id: UUID, todo_id: UUID) -> Todo | None:
+        result = await self._uow.connection.execute(
+            sql.GET_TODO, {"todo_id": todo_id, "owner_id": owner_id}
+        )
+        rows = result.all()
+        if not rows:
+            return None
+        names = sorted_tags(row[-1] for row in rows if row[-1] is not None)
+        return todo_from_row(rows[0][:-1], names)
+
+    async def list(
+        self, owner_id: UUID, filter: TodoFilter, sort: Sort, page: PageRequest
+    ) -> Page[Todo]:
+        after = page.position(sort)
+        params: dict[str, Any] = {"owner_id": owner_id, "limit": page.limit + 1}
+        filters: set[sql.Filter] = set()
+        if filter.status is not None:
+            filters.add(sql.Filter.STATUS)
+            params["status"] = filter.status.value
+        if filter.priority is not None:
+            filters.add(sql.Filter.PRIORITY)
+            params["priority"] = filter.priority.rank
+        if filter.tag is not None:
+            filters.add(sql.Filter.TAG)
+            params["tag"] = filter.tag.lower()
+        if filter.due_before is not None:
+            filters.add(sql.Filter.DUE_BEFORE)
+            params["due_before"] = filter.due_before
+        if filter.due_after is not None:
+            filters.add(sql.Filter.DUE_AFTER)
+            params["due_after"] = filter.due_after
+        if filter.text is not None:
+            filters.add(sql.Filter.TEXT)
+            params["pattern"] = sql.like_pattern(filter.text)
+        if after is None:
+            kind = sql.CursorKind.NONE
+        else:
+            kind = sql.CursorKind.NULL if after.value is None else sql.CursorKind.VALUE
+            value = after.value
+            params["cursor_value"] = getattr(value, "rank", value)  # a Priority is its rank
+            params["cursor_id"] = after.id
+        statement = sql.list_todos(sort.key, sort.descending, kind, frozenset(filters))
+
+        conn = self._uow.connection
+        rows = (await conn.execute(statement, params)).all()
+        shown = rows[: page.limit]  # a further row only says that there is a next page
+        names: dict[UUID, list[str]] = {}
+        if shown:
+            tag_rows = await conn.execute(sql.TAGS_OF_TODOS, {"todo_ids": [r[0] for r in shown]})
+            for todo_id, name in tag_rows:
+                names.setdefault(todo_id, []).append(name)
+        todos = [todo_from_row(row, sorted_tags(names.get(row[0], ()))) for row in shown]
+        if len(rows) > page.limit:
+            todos.append(todo_from_row(rows[-1], ()))  # tells page_of_todos there is more
+        return page_of_todos(todos, page, sort)
+
+    async def update(self, todo: Todo, expected_version: int) -> None:
+        conn, dialect = self._uow.connection, self._uow.dialect
+        with domain_errors("todo conflicts with stored data"):
+            values = todo_values(todo)
+            del values["id"], values["owner_id"]
+            result = await conn.execute(
+                sql.UPDATE_TODO,
+                {
+                    **values,
+                    "b_id": todo.id,
+                    "b_owner_id": todo.owner_id,
+                    "b_expected_version": expected_version,
+                },
+            )
+            if result.rowcount != 1:
+                current = await conn.scalar(
+                    sql.VERSION_OF_TODO, {"todo_id": todo.id, "owner_id": todo.owner_id}
+                )
+                if current is None:
+                    raise NotFound("todo")
+                raise VersionConflict(expected_version, current)
+            await conn.execute(sql.DELETE_TAGS_OF_TODO, {"todo_id": todo.id})
+            await _insert_tags(conn, dialect, todo)
+
+    async def delete(self, owner_id: UUID, todo_id: UUID) -> bool:
+        with domain_errors("todo is still referenced"):
+            result = await self._uow.connection.execute(
+                sql.DELETE_TODO, {"todo_id": todo_id, "owner_id": owner_id}
+            )
+        return bool(result.rowcount)
+
+
+async def _insert_tags(conn: AsyncConnection, dialect: str, todo: Todo) -> None:
+    if todo.tags:
+        await conn.execute(sql.INSERT_TAGS[dialect], tag_values(todo))
+        await conn.execute(sql.INSERT_TODO_TAGS, todo_tag_values(todo))
+
+
+class SqlUserRepository:
+    def __init__(self, uow: "SqlUnitOfWork") -> None:
+        self._uow = uow
+
+    async def add(self, user: User) -> None:
+        with domain_errors("e-mail already registered"):
+            result = await self._uow.connection.execute(
+                sql.INSERT_USER[self._uow.dialect], user_values(user)
+            )
+        if result.rowcount == 0:
+            raise Conflict("e-mail already registered")
+
+    async def get(self, user_id: UUID) -> User | None:
+        result = await self._uow.connection.execute(sql.GET_USER, {"user_id": user_id})
+        row = result.first()
+        return None if row is None else user_from_row(row)
+
+    async def get_by_email(self, email: str) -> User | None:
+        result = await self._uow.connection.execute(sql.GET_USER_BY_EMAIL, {"email": email})
+        row = result.first()
+        return None if row is None else user_from_row(row)
