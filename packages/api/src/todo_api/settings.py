@@ -10,13 +10,16 @@ ENV_PREFIX = "TODO_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./todo.db"
 SECRET_KEY_MIN = 32
 
-# A bare dialect gets the async driver the service runs on.
+# The async drivers the SQL adapter runs on (todo_sql.engine.SUPPORTED); a bare dialect gets
+# its driver, so `postgresql://...` works as operators usually write it.
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
     "postgres": "postgresql+asyncpg",
     "postgresql": "postgresql+asyncpg",
+    "mysql": "mysql+aiomysql",
+    "mariadb": "mariadb+aiomysql",
 }
-_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
+_SUPPORTED = frozenset(_ASYNC_DRIVERS.values())
 
 Storage = Literal["sql", "memory"]
 Environment = Literal["development", "test", "production"]
@@ -58,8 +61,8 @@ class Settings(BaseSettings):
         if not separator or not rest:
             raise ValueError("must be a URL such as sqlite+aiosqlite:///./todo.db")
         scheme = _ASYNC_DRIVERS.get(scheme, scheme)
-        if scheme.split("+", 1)[0] not in _DIALECTS:
-            raise ValueError(f"must be a database URL of one of: {', '.join(_DIALECTS)}")
+        if scheme not in _SUPPORTED:
+            raise ValueError(f"must use one of {', '.join(sorted(_SUPPORTED))} (not {scheme})")
         return f"{scheme}://{rest}"
 
     @field_validator("secret_key")

@@ -1,0 +1,1 @@
+"""API tests: the HTTP contract through an ASGI client, on memory, SQLite and PostgreSQL."""

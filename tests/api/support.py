@@ -1,0 +1,109 @@
+"""Helpers of the API tests: settings per backend, users, tokens and problem assertions."""
+
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from todo_api import Settings
+
+# A test-only key: long enough for HS256, never used outside the tests.
+TEST_KEY = "test-signing-key-" + "x" * 32
+PASSWORD = "correct horse battery"
+PROBLEM_JSON = "application/problem+json"
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+def settings_for(storage: str, database_url: str | None = None, **extra: Any) -> Settings:
+    """Settings of a test app from these values alone (neither the environment nor `.env`
+    are read by `model_validate`), with a fixed signing key."""
+    values: dict[str, Any] = {"storage": storage, "secret_key": TEST_KEY, "env": "test"}
+    if database_url is not None:
+        values["database_url"] = database_url
+    return Settings.model_validate(values | extra)
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a developer's machine; fail in CI, where every backend is required."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+def reachable(url: str, timeout: float = 1.0) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), timeout):
+            return True
+    except OSError:
+        return False
+
+
+def unique_email() -> str:
+    return f"user-{uuid4().hex[:12]}@example.com"
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    id: str
+    headers: dict[str, str]
+
+
+async def register(
+    client: httpx.AsyncClient, email: str | None = None, password: str = PASSWORD
+) -> httpx.Response:
+    body = {"email": email or unique_email(), "password": password}
+    return await client.post("/api/v1/users", json=body)
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    return await client.post("/api/v1/auth/token", data={"username": email, "password": password})
+
+
+async def new_account(client: httpx.AsyncClient) -> Account:
+    email = unique_email()
+    registered = await register(client, email)
+    assert registered.status_code == 201, registered.text
+    token = await login(client, email)
+    assert token.status_code == 200, token.text
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    return Account(email, registered.json()["id"], headers)
+
+
+async def create_todo(client: httpx.AsyncClient, account: Account, **body: Any) -> dict[str, Any]:
+    body.setdefault("title", "a todo")
+    response = await client.post("/api/v1/todos", json=body, headers=account.headers)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The response is an RFC 9457 problem of `status`; returns its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert isinstance(body["type"], str)
+    assert isinstance(body["title"], str)
+    assert body["title"]
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    return body
+
+
+def assert_validation_problem(response: httpx.Response, *loc: str | int) -> dict[str, Any]:
+    """A 422 problem whose `errors` name the location `loc` (e.g. "body", "title")."""
+    body = assert_problem(response, 422)
+    locations = [tuple(error["loc"]) for error in body["errors"]]
+    assert all(isinstance(error["msg"], str) and error["msg"] for error in body["errors"])
+    assert tuple(loc) in locations, locations
+    return body
