@@ -12,8 +12,8 @@ import pytest
 
 from todo_api import Settings
 
-# A test-only key: long enough for HS256, never used outside the tests.
-TEST_KEY = "test-signing-key-" + "x" * 32
+# A test-only key, never used outside the tests; long enough even for HS512 (64 bytes).
+TEST_KEY = "test-signing-key-" + "x" * 48
 PASSWORD = "correct horse battery"
 PROBLEM_JSON = "application/problem+json"
 POSTGRES_URL = os.environ.get(
