@@ -7,6 +7,7 @@ cleans up after itself. A backend joins the contract suite by being listed in `B
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+from sqldb import OwnerRegisteringFactory, sql_factory
 from todo_domain import UnitOfWorkFactory
 from todo_memory import MemoryUnitOfWorkFactory
 
@@ -18,4 +19,29 @@ async def memory() -> AsyncIterator[UnitOfWorkFactory]:
     yield MemoryUnitOfWorkFactory()
 
 
-BACKENDS: dict[str, Backend] = {"memory": memory}
+@asynccontextmanager
+async def sqlite() -> AsyncIterator[UnitOfWorkFactory]:
+    async with sql_factory("sqlite") as factory:
+        yield OwnerRegisteringFactory(factory)
+
+
+@asynccontextmanager
+async def postgresql() -> AsyncIterator[UnitOfWorkFactory]:
+    """Skipped when the server is unreachable (TEST_POSTGRES_URL), failed instead in CI."""
+    async with sql_factory("postgresql") as factory:
+        yield OwnerRegisteringFactory(factory)
+
+
+@asynccontextmanager
+async def mariadb() -> AsyncIterator[UnitOfWorkFactory]:
+    """Skipped when the server is unreachable (TEST_MARIADB_URL), failed instead in CI."""
+    async with sql_factory("mariadb") as factory:
+        yield OwnerRegisteringFactory(factory)
+
+
+BACKENDS: dict[str, Backend] = {
+    "memory": memory,
+    "sqlite": sqlite,
+    "postgresql": postgresql,
+    "mariadb": mariadb,
+}

@@ -107,6 +107,9 @@ def upgrade() -> None:
         "todo_tags",
         sa.Column("todo_id", UUID, nullable=False),
         sa.Column("tag_id", UUID, nullable=False),
+        # The tags of a todo read back in the order they were stored.
+        sa.Column("position", sa.SmallInteger(), nullable=False),
+        sa.CheckConstraint("position >= 0", name=op.f("ck_todo_tags_position")),
         sa.ForeignKeyConstraint(
             ["todo_id"], ["todos.id"], name=op.f("fk_todo_tags_todo_id_todos"), ondelete="CASCADE"
         ),

@@ -4,12 +4,12 @@ The hot paths read Core rows (tuples in the column order of `statements`) straig
 entities; the record functions serve code that works with the ORM records.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid5
 
 from todo_domain import Priority, Status, Todo, User
-from todo_sql.records import TagRecord, TodoRecord, UserRecord
+from todo_sql.records import TagRecord, TodoRecord, TodoTagRecord, UserRecord
 
 _STATUS = {status.value: status for status in Status}
 _PRIORITY = {priority.rank: priority for priority in Priority}
@@ -19,11 +19,6 @@ def tag_id(owner_id: UUID, name: str) -> UUID:
     """A tag's id follows from its owner and name, so writers never read ids back and two
     transactions adding the same new tag converge on one row."""
     return uuid5(owner_id, name)
-
-
-def sorted_tags(names: Iterable[str]) -> tuple[str, ...]:
-    """Tags as the domain keeps them: sorted by code point (never by a database collation)."""
-    return tuple(sorted(names))
 
 
 # --- rows (Core) -----------------------------------------------------------------------------
@@ -84,7 +79,10 @@ def tag_values(todo: Todo) -> list[dict[str, Any]]:
 
 
 def todo_tag_values(todo: Todo) -> list[dict[str, Any]]:
-    return [{"todo_id": todo.id, "tag_id": tag_id(todo.owner_id, name)} for name in todo.tags]
+    return [
+        {"todo_id": todo.id, "tag_id": tag_id(todo.owner_id, name), "position": position}
+        for position, name in enumerate(todo.tags)
+    ]
 
 
 def user_from_row(row: Sequence[Any]) -> User:
@@ -119,7 +117,7 @@ def todo_from_record(record: TodoRecord) -> Todo:
         status=_STATUS[record.status],
         priority=_PRIORITY[record.priority],
         due_date=record.due_date,
-        tags=sorted_tags(tag.name for tag in record.tags),
+        tags=tuple(link.tag.name for link in record.tag_links),
         created_at=record.created_at,
         updated_at=record.updated_at,
         completed_at=record.completed_at,
@@ -128,10 +126,14 @@ def todo_from_record(record: TodoRecord) -> Todo:
 
 
 def todo_to_record(todo: Todo) -> TodoRecord:
-    """A new record (with new tag records); for a session that merges or adds it."""
+    """A new record with new tag records: for a session that adds it, when the owner has none
+    of these tags yet (otherwise merge the tags, whose ids follow from `tag_id`)."""
     return TodoRecord(
         **todo_values(todo),
-        tags=[TagRecord(**values) for values in tag_values(todo)],
+        tag_links=[
+            TodoTagRecord(position=position, tag=TagRecord(**values))
+            for position, values in enumerate(tag_values(todo))
+        ],
     )
 
 

@@ -1,16 +1,16 @@
 """The schema: SQLAlchemy declarative records. They never leave `todo_sql` (import-linter).
 
-Normalised: tags are rows of their own (one per owner and name) joined to todos through
-`todo_tags`. Every constraint is named by `NAMING_CONVENTION`, so migrations can address them.
+Normalised: tags are rows of their own (one per owner and name) joined to todos through the
+`todo_tags` association. Every constraint is named by `NAMING_CONVENTION`, so migrations can
+address them.
 """
 
 import uuid
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     CheckConstraint,
-    Column,
     Date,
     ForeignKey,
     Index,
@@ -85,18 +85,6 @@ class UserRecord(Base):
     )
 
 
-todo_tags = Table(
-    "todo_tags",
-    metadata,
-    Column("todo_id", UUID_TYPE, ForeignKey("todos.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag_id", UUID_TYPE, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
-    # The primary key serves "tags of these todos"; this index serves "todos with this tag".
-    Index("ix_todo_tags_tag_id_todo_id", "tag_id", "todo_id"),
-    **MYSQL_TABLE_OPTIONS,
-)
-"""The todo-tag association (no attributes of its own, so a plain table)."""
-
-
 class TagRecord(Base):
     """A tag of one owner. Its id is derived from (owner, name): see `mapping.tag_id`."""
 
@@ -150,4 +138,32 @@ class TodoRecord(Base):
     version: Mapped[int] = mapped_column(Integer)
 
     owner: Mapped[UserRecord] = relationship(back_populates="todos")
-    tags: Mapped[list[TagRecord]] = relationship(secondary=todo_tags, order_by=TagRecord.name)
+    tag_links: Mapped[list["TodoTagRecord"]] = relationship(
+        order_by="TodoTagRecord.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class TodoTagRecord(Base):
+    """The todo-tag association. `position` keeps a todo's tags in the order it was given
+    them, so a todo reads back exactly as it was stored."""
+
+    __tablename__ = "todo_tags"
+    __table_args__ = (
+        CheckConstraint("position >= 0", name="position"),
+        # The primary key serves "tags of these todos"; this index serves "todos with this tag".
+        Index("ix_todo_tags_tag_id_todo_id", "tag_id", "todo_id"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    todo_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("todos.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(SmallInteger)
+
+    tag: Mapped[TagRecord] = relationship()
+
+
+todo_tags = cast(Table, TodoTagRecord.__table__)

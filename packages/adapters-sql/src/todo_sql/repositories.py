@@ -20,7 +20,6 @@ from todo_domain import (
 from todo_sql import statements as sql
 from todo_sql.errors import domain_errors
 from todo_sql.mapping import (
-    sorted_tags,
     tag_values,
     todo_from_row,
     todo_tag_values,
@@ -52,7 +51,7 @@ class SqlTodoRepository:
         rows = result.all()
         if not rows:
             return None
-        names = sorted_tags(row[-1] for row in rows if row[-1] is not None)
+        names = tuple(row[-1] for row in rows if row[-1] is not None)
         return todo_from_row(rows[0][:-1], names)
 
     async def list(
@@ -96,7 +95,7 @@ class SqlTodoRepository:
             tag_rows = await conn.execute(sql.TAGS_OF_TODOS, {"todo_ids": [r[0] for r in shown]})
             for todo_id, name in tag_rows:
                 names.setdefault(todo_id, []).append(name)
-        todos = [todo_from_row(row, sorted_tags(names.get(row[0], ()))) for row in shown]
+        todos = [todo_from_row(row, tuple(names.get(row[0], ()))) for row in shown]
         if len(rows) > page.limit:
             todos.append(todo_from_row(rows[-1], ()))  # tells page_of_todos there is more
         return page_of_todos(todos, page, sort)

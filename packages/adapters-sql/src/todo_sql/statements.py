@@ -87,14 +87,16 @@ GET_TODO = (
         )
     )
     .where(todos.c.id == bindparam("todo_id"), todos.c.owner_id == bindparam("owner_id"))
+    .order_by(todo_tags.c.position)
 )
-"""One todo and its tags in one round trip: a row per tag (a single row with a NULL tag when it
-has none)."""
+"""One todo and its tags (in their order) in one round trip: a row per tag (a single row with
+a NULL tag when it has none)."""
 
 TAGS_OF_TODOS = (
     select(todo_tags.c.todo_id, tags.c.name)
     .join(tags, tags.c.id == todo_tags.c.tag_id)
     .where(todo_tags.c.todo_id.in_(bindparam("todo_ids", expanding=True)))
+    .order_by(todo_tags.c.position)
 )
 
 VERSION_OF_TODO = select(todos.c.version).where(
