@@ -1,10 +1,10 @@
 """Fixtures of the API tests: an app per storage backend and an ASGI client to it.
 
-Tests stay apart on a shared SQL database by working as fresh users: a user sees only their
-own todos, so no test needs to clean tables.
+SQL databases come from the shared test helpers (`sqldb`): a fresh copy of a migrated SQLite
+file per test, and this session's migrated PostgreSQL/MariaDB database, whose tables are
+emptied after each test. Tests stay apart anyway by working as fresh users.
 """
 
-import importlib.util
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,47 +13,25 @@ import pytest
 from dependency_injector import providers
 from fastapi import FastAPI
 
+from sqldb import migrated_url
 from todo_api import Settings, create_app
-from todo_api.container import upgrade_schema
 from todo_api.hashing import Argon2PasswordHasher
 
-from .support import POSTGRES_URL, reachable, settings_for, unavailable
+from .support import empty_tables, settings_for
 
-BACKENDS = ("memory", "sqlite", "postgresql")
-
-
-def _require_sql_adapter() -> None:
-    if importlib.util.find_spec("todo_sql.migrations") is None:
-        unavailable("the SQL adapter (todo_sql.migrations) is not available")
-
-
-@pytest.fixture(scope="session")
-def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A SQLite file migrated to head once for the whole run."""
-    _require_sql_adapter()
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('api') / 'todo.db'}"
-    upgrade_schema(settings_for("sql", url))
-    return url
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """The PostgreSQL test database, migrated to head once for the whole run."""
-    _require_sql_adapter()
-    if not reachable(POSTGRES_URL):
-        unavailable(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-    upgrade_schema(settings_for("sql", POSTGRES_URL))
-    return POSTGRES_URL
+BACKENDS = ("memory", "sqlite", "postgresql", "mariadb")
 
 
 @pytest.fixture(params=BACKENDS)
-def settings(request: pytest.FixtureRequest) -> Settings:
-    match request.param:
-        case "sqlite":
-            return settings_for("sql", request.getfixturevalue("sqlite_url"))
-        case "postgresql":
-            return settings_for("sql", request.getfixturevalue("postgres_url"))
-    return settings_for("memory")
+async def settings(request: pytest.FixtureRequest) -> AsyncIterator[Settings]:
+    backend: str = request.param
+    if backend == "memory":
+        yield settings_for("memory")
+        return
+    url = await migrated_url(backend)
+    yield settings_for("sql", url)
+    if backend != "sqlite":  # a SQLite copy belongs to this test alone
+        await empty_tables(url)
 
 
 def cheap_hasher() -> Argon2PasswordHasher:
@@ -79,7 +57,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def memory_app() -> FastAPI:
-    """An app on memory storage without its lifespan, for tests of one backend only."""
+    """An app on memory storage, for tests that concern the HTTP layer alone."""
     app = create_app(settings_for("memory"))
     app.state.container.hasher.override(providers.Singleton(cheap_hasher))
     return app
@@ -87,6 +65,7 @@ def memory_app() -> FastAPI:
 
 @pytest.fixture
 async def memory_client(memory_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that receives the 500 response where the server would log the exception."""
     transport = httpx.ASGITransport(app=memory_app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client

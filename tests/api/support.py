@@ -1,24 +1,18 @@
 """Helpers of the API tests: settings per backend, users, tokens and problem assertions."""
 
-import os
-import socket
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import uuid4
 
 import httpx
-import pytest
 
 from todo_api import Settings
+from todo_sql import create_engine, metadata
 
 # A test-only key, never used outside the tests; long enough even for HS512 (64 bytes).
 TEST_KEY = "test-signing-key-" + "x" * 48
 PASSWORD = "correct horse battery"
 PROBLEM_JSON = "application/problem+json"
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 
 
 def settings_for(storage: str, database_url: str | None = None, **extra: Any) -> Settings:
@@ -30,20 +24,15 @@ def settings_for(storage: str, database_url: str | None = None, **extra: Any) ->
     return Settings.model_validate(values | extra)
 
 
-def unavailable(reason: str) -> None:
-    """Skip on a developer's machine; fail in CI, where every backend is required."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
-
-
-def reachable(url: str, timeout: float = 1.0) -> bool:
-    parts = urlsplit(url)
+async def empty_tables(url: str) -> None:
+    """Delete every row of the database at `url` (children first)."""
+    engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), timeout):
-            return True
-    except OSError:
-        return False
+        async with engine.begin() as connection:
+            for table in reversed(metadata.sorted_tables):
+                await connection.execute(table.delete())
+    finally:
+        await engine.dispose()
 
 
 def unique_email() -> str:

@@ -13,7 +13,7 @@ from todo_api.logs import configure_logging
 from todo_api.metrics import MetricsMiddleware
 from todo_api.openapi import install_openapi
 from todo_api.problems import install_problem_handlers
-from todo_api.routes import health, todos, users
+from todo_api.routes import ROUTERS
 from todo_api.settings import Settings, load_settings
 
 VERSION = "0.1.0"
@@ -47,9 +47,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.container = container
     install_problem_handlers(app)
     install_openapi(app)
-    app.include_router(users.router)
-    app.include_router(todos.router)
-    app.include_router(health.router)
+    for router in ROUTERS:
+        app.include_router(router)
     # The last added runs first: metrics see every response, including a 413.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=container.metrics())

@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from todo_domain import (
     AuthenticationFailed,
@@ -163,7 +165,25 @@ async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     status = HTTPStatus(error.status_code)
     detail = error.detail if error.detail != status.phrase else _DETAILS.get(status, status.phrase)
-    return problem_response(status, detail, headers=error.headers)
+    headers = dict(error.headers or {})
+    if status == HTTPStatus.METHOD_NOT_ALLOWED:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem_response(status, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of every route at this path. (Starlette's own `Allow` names only those of
+    the first route that matches the path: GET /todos hides POST /todos.)"""
+    from todo_api.routes import ROUTERS  # the routers import this module
+
+    methods = {
+        method
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE
+        for method in route.methods or ()
+    }
+    return sorted(methods)
 
 
 async def _unexpected_error(request: Request, error: Exception) -> Response:

@@ -1,0 +1,94 @@
+"""The OpenAPI document lists every route, each with its error responses as problems."""
+
+from typing import Any
+
+import httpx
+from fastapi.routing import APIRoute
+
+from todo_api.routes import ROUTERS
+
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+VALIDATION_PROBLEM = {"$ref": "#/components/schemas/ValidationProblem"}
+
+EXPECTED_ERRORS = {
+    ("POST", "/api/v1/users"): {409, 413, 422, 500},
+    ("POST", "/api/v1/auth/token"): {401, 413, 422, 500},
+    ("GET", "/api/v1/users/me"): {401, 500},
+    ("POST", "/api/v1/todos"): {401, 413, 422, 500},
+    ("GET", "/api/v1/todos"): {401, 422, 500},
+    ("GET", "/api/v1/todos/{todo_id}"): {401, 404, 422, 500},
+    ("PATCH", "/api/v1/todos/{todo_id}"): {401, 404, 412, 413, 422, 500},
+    ("DELETE", "/api/v1/todos/{todo_id}"): {401, 404, 422, 500},
+    ("GET", "/health/live"): {500},
+    ("GET", "/health/ready"): {500, 503},
+    ("GET", "/metrics"): {500},
+}
+
+
+async def _document(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+async def test_every_route_of_the_app_is_documented(memory_client: httpx.AsyncClient) -> None:
+    document = await _document(memory_client)
+    routes = {
+        (method, route.path)
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    }
+
+    documented = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+
+    assert routes == documented == set(EXPECTED_ERRORS)
+
+
+async def test_every_route_documents_its_errors_as_problems(
+    memory_client: httpx.AsyncClient,
+) -> None:
+    paths = (await _document(memory_client))["paths"]
+
+    for (method, path), statuses in EXPECTED_ERRORS.items():
+        responses = paths[path][method.lower()]["responses"]
+        errors = {int(status) for status in responses if int(status) >= 400}
+        assert errors == statuses, (method, path)
+        for status in statuses:
+            content = responses[str(status)]["content"]
+            assert list(content) == ["application/problem+json"], (method, path, status)
+            expected = VALIDATION_PROBLEM if status == 422 else PROBLEM
+            assert content["application/problem+json"]["schema"] == expected
+
+
+async def test_the_problem_schemas_have_the_rfc_9457_members(
+    memory_client: httpx.AsyncClient,
+) -> None:
+    schemas = (await _document(memory_client))["components"]["schemas"]
+
+    assert set(schemas["Problem"]["properties"]) == {"type", "title", "status", "detail"}
+    assert set(schemas["ValidationProblem"]["properties"]) == {
+        "type", "title", "status", "detail", "errors",
+    }  # fmt: skip
+
+
+async def test_the_todo_routes_declare_bearer_security(memory_client: httpx.AsyncClient) -> None:
+    document = await _document(memory_client)
+
+    assert document["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"] == {
+        "password": {"scopes": {}, "tokenUrl": "/api/v1/auth/token"}
+    }
+    assert document["paths"]["/api/v1/todos"]["get"]["security"] == [{"OAuth2PasswordBearer": []}]
+
+
+async def test_the_docs_page_is_served(memory_client: httpx.AsyncClient) -> None:
+    response = await memory_client.get("/docs")
+
+    assert response.status_code == 200
+    assert "swagger" in response.text.lower()
