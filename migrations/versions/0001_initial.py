@@ -26,10 +26,12 @@ UUID = sa.Uuid().with_variant(sa.Uuid(native_uuid=False), "mysql", "mariadb")
 # An instant: timestamptz on PostgreSQL, text on SQLite, DATETIME(6) (microseconds) on MariaDB.
 INSTANT = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 # Binary collation: text compares by code point, as in Python (no case or accent folding).
+# Both prefixes: the mariadb dialect reads only mariadb_* options. The collation implies
+# utf8mb4 (naming the charset too would let it reset the collation to the default).
 MYSQL_TABLE: dict[str, Any] = {
-    "mysql_engine": "InnoDB",
-    "mysql_charset": "utf8mb4",
-    "mysql_collate": "utf8mb4_bin",
+    f"{dialect}_{option}": value
+    for dialect in ("mysql", "mariadb")
+    for option, value in (("engine", "InnoDB"), ("collate", "utf8mb4_bin"))
 }
 
 

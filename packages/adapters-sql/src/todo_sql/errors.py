@@ -5,21 +5,40 @@ from contextlib import contextmanager
 
 from sqlalchemy import exc
 
-from todo_domain import Conflict
+from todo_domain import Conflict, InvalidInput
 
 # PostgreSQL SQLSTATEs: serialization_failure, deadlock_detected, lock_not_available.
 _PG_CONCURRENCY = frozenset({"40001", "40P01", "55P03"})
 # MariaDB/MySQL error numbers: lock wait timeout, deadlock.
 _MYSQL_CONCURRENCY = frozenset({1205, 1213})
 _SQLITE_BUSY = ("database is locked", "database table is locked")
+_MYSQL_CHECK_FAILED = 4025  # MariaDB reports a failed CHECK as an OperationalError
+
+
+def _sqlstate(error: exc.DBAPIError) -> str:
+    return str(getattr(error.orig, "sqlstate", None) or "")
+
+
+def is_constraint_violation(error: exc.DBAPIError) -> bool:
+    """Unique, foreign key, CHECK or NOT NULL (SQLSTATE class 23 on PostgreSQL, whatever
+    class the asyncpg adapter gives it)."""
+    if isinstance(error, exc.IntegrityError) or _sqlstate(error).startswith("23"):
+        return True
+    args: tuple[object, ...] = getattr(error.orig, "args", ())
+    return bool(args) and args[0] == _MYSQL_CHECK_FAILED
+
+
+def is_bad_value(error: exc.DBAPIError) -> bool:
+    """A value that does not fit its column (too long, out of range): SQLSTATE class 22."""
+    return isinstance(error, exc.DataError) or _sqlstate(error).startswith("22")
 
 
 def is_concurrency_failure(error: exc.DBAPIError) -> bool:
     """A transaction lost against a concurrent one (worth retrying), on any backend."""
     orig = error.orig
-    if getattr(orig, "sqlstate", None) in _PG_CONCURRENCY:
+    if _sqlstate(error) in _PG_CONCURRENCY:
         return True
-    args = getattr(orig, "args", ())
+    args: tuple[object, ...] = getattr(orig, "args", ())
     if args and args[0] in _MYSQL_CONCURRENCY:
         return True
     return isinstance(error, exc.OperationalError) and any(
@@ -30,12 +49,15 @@ def is_concurrency_failure(error: exc.DBAPIError) -> bool:
 @contextmanager
 def domain_errors(conflict: str) -> Iterator[None]:
     """Constraint violations (reported as `conflict`) and lost concurrency races become
-    `Conflict`; the driver's message (table and constraint names, SQL) stays out of it."""
+    `Conflict`, values that do not fit `InvalidInput`; the driver's message (table and
+    constraint names, SQL) stays out of the domain error."""
     try:
         yield
-    except exc.IntegrityError as error:
-        raise Conflict(conflict) from error
     except exc.DBAPIError as error:
+        if is_bad_value(error):  # a value the domain rules would have refused
+            raise InvalidInput("value", "does not fit its column") from error
+        if is_constraint_violation(error):
+            raise Conflict(conflict) from error
         if is_concurrency_failure(error):
             raise Conflict("clashed with a concurrent change; try again") from error
         raise

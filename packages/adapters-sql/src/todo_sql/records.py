@@ -45,10 +45,12 @@ PASSWORD_HASH_MAX = 255
 # default collation folds case and accents, which would make "a@x.io" equal "A@x.io" in
 # lookups, unique keys and LIKE.
 MYSQL_TABLE_OPTIONS: dict[str, Any] = {
-    "mysql_engine": "InnoDB",
-    "mysql_charset": "utf8mb4",
-    "mysql_collate": "utf8mb4_bin",
+    f"{dialect}_{option}": value
+    for dialect in ("mysql", "mariadb")  # the mariadb dialect reads only mariadb_* options
+    for option, value in (("engine", "InnoDB"), ("collate", "utf8mb4_bin"))
 }
+"""utf8mb4_bin implies the utf8mb4 character set (naming both lets a later CHARSET reset the
+collation to the default one)."""
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
