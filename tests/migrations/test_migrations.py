@@ -1,0 +1,210 @@
+"""Alembic migrations on every SQL backend: from empty to head, a stairway of each revision up,
+down and up again, no drift between the records and the migrations, and rows that survive an
+upgrade."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, Connection, Index, Integer, MetaData, insert, inspect
+
+from sqldb import SQL_BACKENDS, empty_database
+from todo_domain import PageRequest, Priority, Sort, Status, Todo, TodoFilter, User, new_id
+from todo_sql import SqlUnitOfWorkFactory, create_engine, metadata
+from todo_sql.migrations import (
+    MigrationsNotFound,
+    alembic_config,
+    current,
+    downgrade,
+    find_alembic_ini,
+    heads,
+    pending,
+    upgrade,
+)
+
+TABLES = {"users", "todos", "tags", "todo_tags"}
+
+
+@pytest.fixture(params=SQL_BACKENDS)
+async def url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """An empty database that Alembic has never touched."""
+    async with empty_database(request.param) as url:
+        yield url
+
+
+def revisions(url: str) -> list[tuple[str, str]]:
+    """(revision, the one below it or "base"), oldest first."""
+    script = ScriptDirectory.from_config(alembic_config(url))
+    steps = [(r.revision, str(r.down_revision or "base")) for r in script.walk_revisions()]
+    return steps[::-1]
+
+
+async def run(url: str, job: Any) -> Any:
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as connection:
+            return await connection.run_sync(job)
+    finally:
+        await engine.dispose()
+
+
+def tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names()) - {"alembic_version"}
+
+
+async def test_upgrade_head_on_an_empty_database(url: str) -> None:
+    assert pending(url)
+    assert current(url) == set()
+    upgrade(url)
+    assert not pending(url)
+    assert current(url) == heads(url)
+    assert await run(url, tables) == TABLES
+
+
+async def test_stairway_each_revision_up_down_and_up_again(url: str) -> None:
+    steps = revisions(url)
+    assert steps, "no revisions"
+    for revision, below in steps:
+        upgrade(url, revision)
+        downgrade(url, below)
+        upgrade(url, revision)
+        assert current(url) == {revision}
+    assert not pending(url)
+    downgrade(url, "base")
+    assert await run(url, tables) == set()
+
+
+async def test_the_records_match_the_migrations(url: str) -> None:
+    """What autogenerate would write for the records against a migrated database: nothing."""
+    upgrade(url)
+
+    def drift(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "target_metadata": metadata}
+        )
+        return list(compare_metadata(context, metadata))
+
+    assert await run(url, drift) == []
+
+    # and the comparison does see a difference when there is one
+    changed = MetaData()
+    for table in metadata.sorted_tables:
+        table.to_metadata(changed)
+    changed.tables["todos"].append_column(Column("extra", Integer))
+    Index("ix_extra", changed.tables["users"].c.created_at)
+
+    def drift_of_changed(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "target_metadata": changed}
+        )
+        return list(compare_metadata(context, changed))
+
+    kinds = {diff[0] for diff in await run(url, drift_of_changed)}
+    assert {"add_column", "add_index"} <= kinds
+
+
+async def test_rows_written_before_an_upgrade_are_there_after_it(url: str) -> None:
+    """Rows written with plain SQL against the first revision's schema are read back by the
+    adapter once the database is at head."""
+    first = revisions(url)[0][0]
+    upgrade(url, first)
+    owner, todo_id, tag_id = new_id(), new_id(), new_id()
+    moment = datetime(2024, 5, 1, 9, 30, 15, 250_001, tzinfo=UTC)
+
+    def write(connection: Connection) -> None:
+        native = connection.dialect.name == "postgresql"
+
+        def uuid(value: UUID) -> object:
+            return value if native else value.hex
+
+        def instant(value: datetime) -> datetime:
+            return value if native else value.replace(tzinfo=None)
+
+        schema = MetaData()
+        schema.reflect(connection)
+        t = schema.tables
+        connection.execute(
+            insert(t["users"]).values(
+                id=uuid(owner),
+                email="ada@example.com",
+                password_hash="hash",
+                display_name="Ada",
+                created_at=instant(moment),
+            )
+        )
+        connection.execute(
+            insert(t["todos"]).values(
+                id=uuid(todo_id),
+                owner_id=uuid(owner),
+                title="Written at 0001",
+                title_lower="written at 0001",
+                description="kept",
+                status="done",
+                priority=3,
+                due_date=date(2024, 6, 1),
+                created_at=instant(moment),
+                updated_at=instant(moment),
+                completed_at=instant(moment),
+                version=4,
+            )
+        )
+        connection.execute(
+            insert(t["tags"]).values(id=uuid(tag_id), owner_id=uuid(owner), name="old")
+        )
+        connection.execute(
+            insert(t["todo_tags"]).values(todo_id=uuid(todo_id), tag_id=uuid(tag_id), position=0)
+        )
+
+    await run(url, write)
+    upgrade(url)
+
+    engine = create_engine(url)
+    try:
+        async with SqlUnitOfWorkFactory(engine)() as uow:
+            user = await uow.users.get_by_email("ada@example.com")
+            listed = await uow.todos.list(owner, TodoFilter(tag="old"), Sort(), PageRequest())
+    finally:
+        await engine.dispose()
+    assert user == User(owner, "ada@example.com", "hash", moment, "Ada")
+    assert list(listed.items) == [
+        Todo(
+            id=todo_id,
+            owner_id=owner,
+            title="Written at 0001",
+            description="kept",
+            status=Status.DONE,
+            priority=Priority.HIGH,
+            due_date=date(2024, 6, 1),
+            tags=("old",),
+            created_at=moment,
+            updated_at=moment,
+            completed_at=moment,
+            version=4,
+        )
+    ]
+
+
+def test_alembic_ini_is_found_from_a_subdirectory(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = find_alembic_ini().parent
+    monkeypatch.chdir(root / "packages")
+    assert find_alembic_ini() == root / "alembic.ini"
+
+
+def test_no_alembic_ini_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MigrationsNotFound, match=r"alembic\.ini"):
+        alembic_config("sqlite+aiosqlite:///x.db")
+
+
+def test_upgrade_works_without_a_running_loop(tmp_path: Path) -> None:
+    """The command line calls it from plain synchronous code."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    assert pending(url)
+    upgrade(url)
+    assert not pending(url)
