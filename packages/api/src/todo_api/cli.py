@@ -91,8 +91,8 @@ def serve_app(
             "serve it with one worker and without --reload",
             2,
         )
-    configure_logging(settings)
     prepare_storage(settings, migrate=migrate)
+    configure_logging(settings)
     if workers == 1 and not reload:
         app = create_app(settings)
         uvicorn.run(app, host=host, port=port, log_config=None, server_header=False)

@@ -1,0 +1,63 @@
+"""The container: storage chosen by settings, singletons shared, services per request."""
+
+from uuid import uuid4
+
+from dependency_injector import providers
+
+from todo_api.container import MemoryProbe, SqlProbe, build_container
+from todo_domain import NewTodo, SystemClock, TodoService, UserService
+from todo_memory import MemoryUnitOfWorkFactory
+from todo_sql import SqlUnitOfWorkFactory
+
+from .support import settings_for
+
+
+def test_memory_storage_selects_the_memory_adapter() -> None:
+    container = build_container(settings_for("memory"))
+
+    assert isinstance(container.uow_factory(), MemoryUnitOfWorkFactory)
+    assert isinstance(container.storage_probe(), MemoryProbe)
+
+
+async def test_sql_storage_selects_the_sql_adapter_on_one_engine() -> None:
+    container = build_container(settings_for("sql", "sqlite+aiosqlite:///:memory:"))
+    try:
+        assert isinstance(container.uow_factory(), SqlUnitOfWorkFactory)
+        assert isinstance(container.storage_probe(), SqlProbe)
+        assert container.engine() is container.engine()
+        await container.storage_probe().check()
+    finally:
+        await container.engine().dispose()
+
+
+def test_singletons_are_shared_and_services_are_made_per_call() -> None:
+    container = build_container(settings_for("memory"))
+
+    assert container.uow_factory() is container.uow_factory()
+    assert container.clock() is container.clock()
+    assert container.tokens() is container.tokens()
+    assert isinstance(container.clock(), SystemClock)
+    first, second = container.todo_service(), container.todo_service()
+    assert isinstance(first, TodoService)
+    assert first is not second
+    assert isinstance(container.user_service(), UserService)
+
+
+def test_two_containers_share_nothing() -> None:
+    one = build_container(settings_for("memory"))
+    two = build_container(settings_for("memory"))
+
+    assert one.uow_factory() is not two.uow_factory()
+    assert one.metrics() is not two.metrics()
+
+
+async def test_an_override_reaches_the_services() -> None:
+    container = build_container(settings_for("memory"))
+    storage = MemoryUnitOfWorkFactory()
+    container.uow_factory.override(providers.Object(storage))
+    owner = uuid4()
+
+    created = await container.todo_service().create(owner, NewTodo(title="through the override"))
+
+    async with storage() as uow:
+        assert await uow.todos.get(owner, created.id) == created

@@ -1,0 +1,46 @@
+"""Logging set-up: level and format from the settings, uvicorn's loggers through the root."""
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from todo_api.logs import configure_logging
+
+from .support import settings_for
+
+
+@pytest.fixture
+def root_logger() -> Iterator[logging.Logger]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield root
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_json_format_writes_one_object_a_line(
+    root_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(settings_for("memory", log_format="json", log_level="warning"))
+
+    logging.getLogger("todo_api.test").info("not shown")
+    logging.getLogger("uvicorn.error").warning("shown %s", "here")
+
+    [line] = capsys.readouterr().err.strip().splitlines()
+    entry = json.loads(line)
+    assert entry["level"] == "WARNING"
+    assert entry["logger"] == "uvicorn.error"
+    assert entry["message"] == "shown here"
+    assert root_logger.level == logging.WARNING
+
+
+def test_text_format_names_level_and_logger(
+    root_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(settings_for("memory"))
+
+    logging.getLogger("todo_api.test").info("hello")
+
+    assert "INFO    todo_api.test: hello" in capsys.readouterr().err

@@ -1,0 +1,125 @@
+"""Settings from `TODO_*` variables and `.env`; a wrong one is one line naming it."""
+
+from pathlib import Path
+
+import pytest
+
+from todo_api import Settings, SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No TODO_* variable and no `.env` of the developer leak in."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("TODO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_the_defaults_serve_sqlite_in_the_working_directory() -> None:
+    settings = load_settings()
+
+    assert settings.storage == "sql"
+    assert settings.database_url == "sqlite+aiosqlite:///./todo.db"
+    assert settings.is_sqlite
+    assert settings.secret_key is None
+    assert settings.env == "development"
+    assert (settings.pool_size, settings.max_overflow) == (10, 10)
+    assert settings.token_lifetime_seconds == 3600
+    assert settings.max_body_bytes == 1024 * 1024
+    assert (settings.log_level, settings.log_format) == ("INFO", "text")
+
+
+def test_variables_with_the_todo_prefix_configure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TODO_STORAGE", "memory")
+    monkeypatch.setenv("TODO_POOL_SIZE", "32")
+    monkeypatch.setenv("TODO_LOG_LEVEL", "debug")
+    monkeypatch.setenv("TODO_SECRET_KEY", "s" * 40)
+
+    settings = load_settings()
+
+    assert settings.storage == "memory"
+    assert settings.pool_size == 32
+    assert settings.log_level == "DEBUG"
+    assert settings.secret_key is not None
+    assert settings.secret_key.get_secret_value() == "s" * 40
+    assert "s" * 40 not in repr(settings)
+
+
+def test_a_dotenv_file_is_read_and_the_environment_wins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text("TODO_STORAGE=memory\nTODO_POOL_SIZE=7\nOTHER=ignored\n")
+    monkeypatch.setenv("TODO_POOL_SIZE", "8")
+
+    settings = load_settings()
+
+    assert settings.storage == "memory"
+    assert settings.pool_size == 8
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u:p@db:5432/todo", "postgresql+asyncpg://u:p@db:5432/todo"),
+        ("postgres://u@db/todo", "postgresql+asyncpg://u@db/todo"),
+        ("sqlite:///./x.db", "sqlite+aiosqlite:///./x.db"),
+        ("mariadb://root@db/todo", "mariadb+aiomysql://root@db/todo"),
+        ("postgresql+asyncpg://u@db/todo", "postgresql+asyncpg://u@db/todo"),
+    ],
+)
+def test_database_urls_get_the_async_driver(
+    monkeypatch: pytest.MonkeyPatch, given: str, expected: str
+) -> None:
+    monkeypatch.setenv("TODO_DATABASE_URL", given)
+
+    assert load_settings().database_url == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TODO_STORAGE", "redis", "TODO_STORAGE"),
+        ("TODO_POOL_SIZE", "0", "TODO_POOL_SIZE"),
+        ("TODO_POOL_SIZE", "many", "TODO_POOL_SIZE"),
+        ("TODO_DATABASE_URL", "not a url", "TODO_DATABASE_URL"),
+        ("TODO_DATABASE_URL", "postgresql+psycopg2://u@h/d", "TODO_DATABASE_URL"),
+        ("TODO_SECRET_KEY", "short", "TODO_SECRET_KEY"),
+        ("TODO_LOG_FORMAT", "xml", "TODO_LOG_FORMAT"),
+        ("TODO_MAX_BODY_BYTES", "10", "TODO_MAX_BODY_BYTES"),
+        ("TODO_ENV", "staging", "TODO_ENV"),
+    ],
+)
+def test_a_wrong_setting_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    text = str(raised.value)
+    assert text.startswith(f"invalid setting {message}")
+    assert "\n" not in text
+    assert raised.value.__cause__ is None
+
+
+def test_production_refuses_to_start_without_a_secret_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TODO_ENV", "production")
+
+    with pytest.raises(SettingsError, match="TODO_SECRET_KEY is required when TODO_ENV"):
+        load_settings()
+
+    monkeypatch.setenv("TODO_SECRET_KEY", "k" * 32)
+    assert load_settings().env == "production"
+
+
+def test_settings_are_immutable() -> None:
+    settings = Settings.model_validate({"storage": "memory"})
+
+    with pytest.raises(ValueError, match="frozen"):
+        settings.storage = "sql"
