@@ -182,7 +182,8 @@ async def migrated_url(backend: str) -> str:
     return await _migrated_server_database(SERVERS[backend])
 
 
-async def _empty_tables(engine: AsyncEngine) -> None:
+async def empty_tables(engine: AsyncEngine) -> None:
+    """Delete every row (children first)."""
     async with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             await connection.execute(delete(table))
@@ -204,7 +205,7 @@ async def sql_factory(backend: str) -> AsyncIterator[SqlUnitOfWorkFactory]:
                 for path in (database, *(Path(f"{database}{s}") for s in ("-wal", "-shm"))):
                     path.unlink(missing_ok=True)
             else:
-                await _empty_tables(engine)
+                await empty_tables(engine)
         finally:
             await engine.dispose()
 

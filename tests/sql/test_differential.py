@@ -1,0 +1,256 @@
+"""Differential property test: the same random operations and queries on the memory adapter
+(the reference) and on the SQL adapter give the same results, errors included.
+
+CI-sized: a few dozen short histories on SQLite, fewer on each server backend."""
+
+import asyncio
+import dataclasses
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sqldb import SQL_BACKENDS, empty_tables, sql_factory
+from todo_domain import (
+    DomainError,
+    Page,
+    PageRequest,
+    Priority,
+    Sort,
+    SortKey,
+    Status,
+    Todo,
+    TodoFilter,
+    UnitOfWorkFactory,
+    User,
+    new_id,
+)
+from todo_memory import MemoryUnitOfWorkFactory
+from todo_sql import SqlUnitOfWorkFactory
+
+EXAMPLES = {"sqlite": 200, "postgresql": 80, "mariadb": 80}
+
+T0 = datetime(2024, 5, 1, 9, 30, 15, 250_001, tzinfo=UTC)
+MOMENTS = [T0 + timedelta(seconds=n, microseconds=n) for n in range(4)]  # few: ties happen
+DATES = [date(2024, 6, d) for d in (1, 2, 3)]
+TAGS = ["a", "b", "ä", "a_b"]
+TITLE_CHARS = "aAzZ %_\\/İiıßΣσ"  # noqa: RUF001 - lookalikes on purpose
+
+
+@dataclass(frozen=True)
+class Fields:
+    title: str
+    description: str
+    status: Status
+    priority: Priority
+    due_date: date | None
+    tags: tuple[str, ...]
+    moment: datetime
+
+
+@dataclass(frozen=True)
+class Add:
+    owner: int
+    fields: Fields
+
+
+@dataclass(frozen=True)
+class Update:
+    target: int
+    fields: Fields
+    version_offset: int  # 0: the current version, else a stale or future one
+
+
+@dataclass(frozen=True)
+class Delete:
+    target: int
+    owner: int
+
+
+@dataclass(frozen=True)
+class Get:
+    target: int
+    owner: int
+
+
+@dataclass(frozen=True)
+class List:
+    owner: int
+    filter: TodoFilter
+    sort: Sort
+    limit: int
+
+
+fields = st.builds(
+    Fields,
+    title=st.text(TITLE_CHARS, min_size=1, max_size=6),
+    description=st.text("ab\n", max_size=3),
+    status=st.sampled_from(Status),
+    priority=st.sampled_from(Priority),
+    due_date=st.none() | st.sampled_from(DATES),
+    tags=st.lists(st.sampled_from(TAGS), unique=True, max_size=3).map(tuple),
+    moment=st.sampled_from(MOMENTS),
+)
+
+
+def sometimes(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Mostly None, so that combined filters still leave something to page through."""
+    return st.one_of(st.none(), st.none(), st.none(), values)
+
+
+filters = st.builds(
+    TodoFilter,
+    status=sometimes(st.sampled_from(Status)),
+    priority=sometimes(st.sampled_from(Priority)),
+    tag=sometimes(st.sampled_from([*TAGS, "A", "Ä", "c"])),
+    due_before=sometimes(st.sampled_from(DATES)),
+    due_after=sometimes(st.sampled_from(DATES)),
+    text=sometimes(st.text(TITLE_CHARS, max_size=2)),
+)
+owners = st.sampled_from([0, 0, 0, 1])
+targets = st.integers(0, 30)  # an index into the ids added so far (modulo), or a stranger
+adds = st.builds(Add, owners, fields)
+mixed = st.one_of(
+    adds,
+    st.builds(Update, targets, fields, st.sampled_from([0, 0, 0, -1, 1])),
+    st.builds(Delete, targets, owners),
+    st.builds(Get, targets, owners),
+    st.builds(
+        List,
+        owners,
+        filters,
+        st.builds(Sort, st.sampled_from(SortKey), st.booleans()),
+        st.integers(1, 4),
+    ),
+)
+operations = st.builds(
+    lambda seed, rest: seed + rest,
+    st.lists(adds, min_size=2, max_size=15),  # something to list from the start
+    st.lists(mixed, min_size=1, max_size=30),
+)
+
+
+class History:
+    """Replays operations on one adapter and records what each one returned or raised."""
+
+    def __init__(self, uow: UnitOfWorkFactory, owners: list[UUID]) -> None:
+        self.uow = uow
+        self.owners = owners
+        self.ids: list[UUID] = []
+
+    def target(self, index: int) -> UUID:
+        return self.ids[index % len(self.ids)] if self.ids and index < 25 else UUID(int=index)
+
+    async def apply(self, op: Any, reference: "History | None") -> object:
+        try:
+            return await self._apply(op, reference)
+        except DomainError as error:
+            return type(error).__name__
+
+    async def _apply(self, op: Any, reference: "History | None") -> object:
+        match op:
+            case Add(owner, f):
+                todo = Todo(
+                    id=new_id() if reference is None else reference.ids[-1],
+                    owner_id=self.owners[owner],
+                    title=f.title,
+                    description=f.description,
+                    status=f.status,
+                    priority=f.priority,
+                    due_date=f.due_date,
+                    tags=f.tags,
+                    created_at=f.moment,
+                    updated_at=f.moment,
+                    completed_at=f.moment if f.status is Status.DONE else None,
+                )
+                if reference is None:
+                    self.ids.append(todo.id)
+                async with self.uow() as uow:
+                    await uow.todos.add(todo)
+                return todo
+            case Update(target, f, offset):
+                async with self.uow() as uow:
+                    todo_id = self.target(target)
+                    current = None
+                    for owner_id in self.owners:
+                        current = current or await uow.todos.get(owner_id, todo_id)
+                    if current is None:
+                        current = Todo(todo_id, self.owners[0], "gone", T0, T0)
+                    changed = dataclasses.replace(
+                        current,
+                        title=f.title,
+                        status=f.status,
+                        priority=f.priority,
+                        due_date=f.due_date,
+                        tags=f.tags,
+                        updated_at=f.moment,
+                        version=current.version + 1,
+                    )
+                    await uow.todos.update(changed, current.version + offset)
+                return changed
+            case Delete(target, owner):
+                async with self.uow() as uow:
+                    return await uow.todos.delete(self.owners[owner], self.target(target))
+            case Get(target, owner):
+                async with self.uow() as uow:
+                    return await uow.todos.get(self.owners[owner], self.target(target))
+            case List(owner, filter, sort, limit):
+                pages: list[Page[Todo]] = []
+                cursor: str | None = None
+                while len(pages) < 50:
+                    async with self.uow() as uow:
+                        page = await uow.todos.list(
+                            self.owners[owner], filter, sort, PageRequest(limit, cursor)
+                        )
+                    pages.append(page)
+                    if page.next_cursor is None:
+                        break
+                    cursor = page.next_cursor
+                return pages
+        raise AssertionError(op)
+
+
+async def agree(sql: SqlUnitOfWorkFactory, ops: list[Any]) -> None:
+    await empty_tables(sql.engine)
+    users = [User(new_id(), f"owner{n}@example.com", "hash", T0, display_name=None) for n in (0, 1)]
+    memory = MemoryUnitOfWorkFactory()
+    for factory in (memory, sql):
+        async with factory() as uow:
+            for user in users:
+                await uow.users.add(user)
+    owner_ids = [user.id for user in users]
+    expected, actual = History(memory, owner_ids), History(sql, owner_ids)
+    for number, op in enumerate(ops):
+        want = await expected.apply(op, None)
+        actual.ids = expected.ids
+        got = await actual.apply(op, expected)
+        assert got == want, f"operation {number}: {op}"
+
+
+@pytest.mark.parametrize("backend", SQL_BACKENDS)
+def test_memory_and_sql_give_the_same_results(backend: str) -> None:
+    with asyncio.Runner() as runner:
+        context = sql_factory(backend)
+        sql = runner.run(context.__aenter__())
+        try:
+
+            @settings(
+                max_examples=EXAMPLES[backend],
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow],
+            )
+            @given(ops=operations)
+            def histories(ops: list[Any]) -> None:
+                runner.run(agree(sql, ops))
+                ran.append(len(ops))
+
+            ran: list[int] = []
+            histories()
+            assert len(ran) >= EXAMPLES[backend] // 2, "hypothesis ran too few histories"
+            print(f"{backend}: {len(ran)} histories, {sum(ran)} operations")
+        finally:
+            runner.run(context.__aexit__(None, None, None))
