@@ -41,6 +41,7 @@ async def test_records_round_trip_through_the_orm(engine: AsyncEngine) -> None:
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     async with sessions.begin() as session:
         session.add(user_to_record(user))
+        await session.flush()  # tags refer to their owner without a relationship to order by
         session.add(todo_to_record(todo))
     async with sessions() as session:
         user_record = await session.get(UserRecord, user.id)
