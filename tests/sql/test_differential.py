@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from sqldb import SQL_BACKENDS, empty_tables, sql_factory
 from todo_domain import (
+    Conflict,
     DomainError,
     Page,
     PageRequest,
@@ -254,3 +255,23 @@ def test_memory_and_sql_give_the_same_results(backend: str) -> None:
             print(f"{backend}: {len(ran)} histories, {sum(ran)} operations")
         finally:
             runner.run(context.__aexit__(None, None, None))
+
+
+async def test_adding_an_existing_id_is_a_conflict_on_memory_and_sql_alike() -> None:
+    """Regression: the memory adapter overwrote the stored todo (even another owner's) where
+    the SQL primary key refuses it."""
+    users = [User(new_id(), f"u{n}@example.com", "hash", T0) for n in (0, 1)]
+    first = Todo(new_id(), users[0].id, "first", T0, T0)
+    async with sql_factory("sqlite") as sql:
+        for factory in (MemoryUnitOfWorkFactory(), sql):
+            async with factory() as uow:
+                for user in users:
+                    await uow.users.add(user)
+                await uow.todos.add(first)
+            for owner in users:
+                with pytest.raises(Conflict):
+                    async with factory() as uow:
+                        await uow.todos.add(dataclasses.replace(first, owner_id=owner.id))
+            async with factory() as uow:
+                assert await uow.todos.get(users[0].id, first.id) == first
+                assert await uow.todos.get(users[1].id, first.id) is None

@@ -3,6 +3,7 @@
 from uuid import UUID
 
 from todo_domain import (
+    Conflict,
     NotFound,
     Page,
     PageRequest,
@@ -22,6 +23,8 @@ class MemoryTodoRepository:
         self._tx = transaction
 
     async def add(self, todo: Todo) -> None:
+        if self._tx.todo(todo.id) is not None:  # as the SQL primary key: never overwrite
+            raise Conflict("todo already exists")
         self._tx.put_todo(todo)
 
     async def get(self, owner_id: UUID, todo_id: UUID) -> Todo | None:
