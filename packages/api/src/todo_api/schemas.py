@@ -1,11 +1,12 @@
 """The JSON of the HTTP contract, as Pydantic models, and their translation to and from the
 domain. Entities never reach a client and these models never reach the domain."""
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from todo_domain import UNSET, NewTodo, Priority, Status, Todo, TodoChanges, User, rules
 
@@ -18,6 +19,19 @@ Description = Annotated[str, Field(max_length=rules.DESCRIPTION_MAX)]
 Tag = Annotated[str, Field(min_length=1, max_length=rules.TAG_MAX)]
 # Duplicates are removed before the domain counts tags, so accept some slack here.
 Tags = Annotated[list[Tag], Field(max_length=rules.TAGS_MAX * 5, examples=[["home", "errand"]])]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value: object) -> object:
+    """Pydantic alone turns `0` or `"0"` into 1970-01-01 (a Unix time); the contract says
+    `YYYY-MM-DD` (found by fuzzing)."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("must be a date as YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
 class _Input(BaseModel):
@@ -57,7 +71,7 @@ class TodoCreate(_Input):
     title: Title
     description: Description = ""
     priority: PriorityName = "normal"
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     tags: Tags = []
 
     def to_domain(self) -> NewTodo:
@@ -77,7 +91,7 @@ class TodoUpdate(_Input):
     description: Description | None = None
     status: StatusName | None = None
     priority: PriorityName | None = None
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     tags: Tags | None = None
 
     @field_validator("title", "description", "status", "priority", "tags")

@@ -1,6 +1,5 @@
 """`/api/v1/todos`: a user's own todos."""
 
-from datetime import date
 from http import HTTPStatus
 from typing import Annotated
 from uuid import UUID
@@ -11,6 +10,7 @@ from todo_api.dependencies import CurrentUserId, Todos
 from todo_api.etags import IfMatch, etag_of
 from todo_api.problems import PreconditionFailed, problem_responses
 from todo_api.schemas import (
+    IsoDate,
     PriorityName,
     SortName,
     StatusName,
@@ -68,8 +68,8 @@ async def list_todos(
     status: StatusName | None = None,
     priority: PriorityName | None = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
-    due_before: Annotated[date | None, Query(description="Due strictly before")] = None,
-    due_after: Annotated[date | None, Query(description="Due strictly after")] = None,
+    due_before: Annotated[IsoDate | None, Query(description="Due strictly before")] = None,
+    due_after: Annotated[IsoDate | None, Query(description="Due strictly after")] = None,
     q: Annotated[
         str | None, Query(max_length=200, description="Case-insensitive part of the title")
     ] = None,
