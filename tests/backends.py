@@ -7,7 +7,7 @@ cleans up after itself. A backend joins the contract suite by being listed in `B
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from sqldb import OwnerRegisteringFactory, sql_factory
+from sqldb import sql_factory
 from todo_domain import UnitOfWorkFactory
 from todo_memory import MemoryUnitOfWorkFactory
 
@@ -22,21 +22,21 @@ async def memory() -> AsyncIterator[UnitOfWorkFactory]:
 @asynccontextmanager
 async def sqlite() -> AsyncIterator[UnitOfWorkFactory]:
     async with sql_factory("sqlite") as factory:
-        yield OwnerRegisteringFactory(factory)
+        yield factory
 
 
 @asynccontextmanager
 async def postgresql() -> AsyncIterator[UnitOfWorkFactory]:
     """Skipped when the server is unreachable (TEST_POSTGRES_URL), failed instead in CI."""
     async with sql_factory("postgresql") as factory:
-        yield OwnerRegisteringFactory(factory)
+        yield factory
 
 
 @asynccontextmanager
 async def mariadb() -> AsyncIterator[UnitOfWorkFactory]:
     """Skipped when the server is unreachable (TEST_MARIADB_URL), failed instead in CI."""
     async with sql_factory("mariadb") as factory:
-        yield OwnerRegisteringFactory(factory)
+        yield factory
 
 
 BACKENDS: dict[str, Backend] = {

@@ -54,7 +54,7 @@ def make_todo(owner_id: UUID, **fields: Any) -> Todo:
 
 
 def make_user(email: str | None = None, **fields: Any) -> User:
-    user_id = new_id()
+    user_id = fields.pop("id", None) or new_id()
     values: dict[str, Any] = {
         "id": user_id,
         "email": email or f"user-{user_id.hex}@example.com",
@@ -76,7 +76,23 @@ def changed(todo: Todo, **fields: Any) -> Todo:
     )
 
 
+async def register_owners(uow_factory: UnitOfWorkFactory, *owner_ids: UUID) -> None:
+    """A user for each of `owner_ids`, in one committed unit of work: a todo's owner must be a
+    registered user on every backend."""
+    async with uow_factory() as uow:
+        for owner_id in owner_ids:
+            await uow.users.add(make_user(id=owner_id))
+
+
 async def store(uow_factory: UnitOfWorkFactory, todos: Iterable[Todo]) -> None:
+    """`todos`, added in one unit of work, after registering those of their owners that are
+    not users yet (in a unit of work of their own)."""
+    todos = list(todos)
+    owner_ids = dict.fromkeys(todo.owner_id for todo in todos)
+    async with uow_factory() as uow:
+        unknown = [owner_id for owner_id in owner_ids if await uow.users.get(owner_id) is None]
+    if unknown:
+        await register_owners(uow_factory, *unknown)
     async with uow_factory() as uow:
         for todo in todos:
             await uow.todos.add(todo)

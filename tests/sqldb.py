@@ -11,7 +11,6 @@ An unreachable server skips the test with the reason, except under CI=true, wher
 
 import asyncio
 import atexit
-import contextlib
 import os
 import shutil
 import tempfile
@@ -19,22 +18,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import NoReturn, Self
-from uuid import UUID, uuid4
+from typing import NoReturn
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import delete, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from todo_domain import Conflict, Page, PageRequest, Sort, Todo, TodoFilter, User
-from todo_sql import (
-    SqlUnitOfWork,
-    SqlUnitOfWorkFactory,
-    SqlUserRepository,
-    create_engine,
-    metadata,
-)
+from todo_sql import SqlUnitOfWorkFactory, create_engine, metadata
 from todo_sql.migrations import upgrade
 
 SQL_BACKENDS = ("sqlite", "postgresql", "mariadb")
@@ -208,78 +199,3 @@ async def sql_factory(backend: str) -> AsyncIterator[SqlUnitOfWorkFactory]:
                 await empty_tables(engine)
         finally:
             await engine.dispose()
-
-
-# --- the contract suite's owners -------------------------------------------------------------
-class _OwnerRegisteringTodos:
-    """`SqlTodoRepository`, but adding a todo first registers its owner if unknown."""
-
-    def __init__(self, uow: SqlUnitOfWork) -> None:
-        self._uow = uow
-        self._todos = uow.todos
-
-    async def add(self, todo: Todo) -> None:
-        if await self._uow.users.get(todo.owner_id) is None:
-            owner = User(
-                id=todo.owner_id,
-                email=f"owner-{todo.owner_id.hex}@contract.invalid",
-                password_hash="-",
-                created_at=todo.created_at,
-            )
-            # Conflict: a concurrent unit of work registered the same owner first.
-            with contextlib.suppress(Conflict):
-                await self._uow.users.add(owner)
-        await self._todos.add(todo)
-
-    async def get(self, owner_id: UUID, todo_id: UUID) -> Todo | None:
-        return await self._todos.get(owner_id, todo_id)
-
-    async def list(
-        self, owner_id: UUID, filter: TodoFilter, sort: Sort, page: PageRequest
-    ) -> Page[Todo]:
-        return await self._todos.list(owner_id, filter, sort, page)
-
-    async def update(self, todo: Todo, expected_version: int) -> None:
-        await self._todos.update(todo, expected_version)
-
-    async def delete(self, owner_id: UUID, todo_id: UUID) -> bool:
-        return await self._todos.delete(owner_id, todo_id)
-
-
-class _OwnerRegisteringUnitOfWork:
-    def __init__(self, uow: SqlUnitOfWork) -> None:
-        self._uow = uow
-        self._todos = _OwnerRegisteringTodos(uow)
-
-    @property
-    def todos(self) -> _OwnerRegisteringTodos:
-        return self._todos
-
-    @property
-    def users(self) -> SqlUserRepository:
-        return self._uow.users
-
-    async def __aenter__(self) -> Self:
-        await self._uow.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self._uow.__aexit__(exc_type, exc, traceback)
-
-
-class OwnerRegisteringFactory:
-    """Units of work for the contract suite, which stores todos of owners it never registers
-    (ids from `new_id()`), as the memory adapter allows. The SQL schema requires the owner
-    (a foreign key, issue 3), so adding a todo of an unknown owner registers a placeholder
-    user for it first, in the same unit of work (so a rollback removes it too)."""
-
-    def __init__(self, factory: SqlUnitOfWorkFactory) -> None:
-        self.sql = factory
-
-    def __call__(self) -> _OwnerRegisteringUnitOfWork:
-        return _OwnerRegisteringUnitOfWork(self.sql())

@@ -150,10 +150,9 @@ CASES: dict[str, Case] = {
 
 
 @pytest.fixture
-async def owner(uow_factory: UnitOfWorkFactory) -> UUID:
-    """An owner with the dataset, beside a stranger holding the very same todos."""
-    owner = new_id()
-    await store(uow_factory, dataset(owner) + dataset(new_id()))
+async def owner(uow_factory: UnitOfWorkFactory, owner: UUID, other_owner: UUID) -> UUID:
+    """A registered owner with the dataset, beside another holding the very same todos."""
+    await store(uow_factory, dataset(owner) + dataset(other_owner))
     return owner
 
 

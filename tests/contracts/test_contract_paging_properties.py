@@ -7,7 +7,7 @@ from typing import TypeVar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builders import ALL_SORTS, T0, expected_order, ids, make_todo, store, walk
+from builders import ALL_SORTS, T0, expected_order, ids, make_todo, register_owners, store, walk
 from todo_domain import Priority, Sort, Status, Todo, TodoFilter, UnitOfWorkFactory, new_id
 
 # ASCII only, so that "case-insensitive" means the same in Python and in every database; with
@@ -54,8 +54,8 @@ FILTERS = st.builds(
 
 # Hypothesis runs every example inside one call of the test, so the function-scoped
 # `uow_factory` (one fresh storage per backend) is shared by all examples, which the health
-# check warns about. That is deliberate: each example writes under a fresh owner id, so it
-# only ever lists its own todos, and the other examples' rows are merely other owners' todos.
+# check warns about. That is deliberate: each example registers a fresh owner and writes under
+# it, so it only ever lists its own todos, and the other examples' rows are other owners' todos.
 @settings(
     max_examples=50,
     deadline=None,
@@ -75,6 +75,7 @@ async def test_walking_all_pages_returns_every_match_once_in_order(
     limit: int,
 ) -> None:
     owner = new_id()
+    await register_owners(uow_factory, owner)
     todos: list[Todo] = [make_todo(owner, **values) for values in fields]
     await store(uow_factory, todos)
 

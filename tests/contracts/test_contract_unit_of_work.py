@@ -4,6 +4,7 @@ the second to commit gets a Conflict, at the write or at commit, as the backend 
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from uuid import UUID
 
 import pytest
 
@@ -19,7 +20,6 @@ from todo_domain import (
     UnitOfWorkFactory,
     User,
     VersionConflict,
-    new_id,
 )
 
 RACE_PAUSE = 0.2  # long enough for a blocking backend to park the second writer on its lock
@@ -44,8 +44,9 @@ async def user_by_email(uow_factory: UnitOfWorkFactory, email: str) -> User | No
 
 
 # --- commit and rollback -------------------------------------------------------------------
-async def test_a_clean_exit_commits_everything_together(uow_factory: UnitOfWorkFactory) -> None:
-    owner = new_id()
+async def test_a_clean_exit_commits_everything_together(
+    uow_factory: UnitOfWorkFactory, owner: UUID
+) -> None:
     doomed, kept = make_todo(owner, title="doomed"), make_todo(owner, title="kept")
     user = make_user()
     await store(uow_factory, [doomed, kept])
@@ -61,8 +62,9 @@ async def test_a_clean_exit_commits_everything_together(uow_factory: UnitOfWorkF
     assert await user_by_email(uow_factory, user.email) == user
 
 
-async def test_a_unit_of_work_sees_its_own_changes(uow_factory: UnitOfWorkFactory) -> None:
-    owner = new_id()
+async def test_a_unit_of_work_sees_its_own_changes(
+    uow_factory: UnitOfWorkFactory, owner: UUID
+) -> None:
     old = make_todo(owner, title="old")
     await store(uow_factory, [old])
     async with uow_factory() as uow:
@@ -81,16 +83,20 @@ async def test_a_unit_of_work_sees_its_own_changes(uow_factory: UnitOfWorkFactor
         assert await uow.users.get_by_email(user.email) == user
 
 
-async def test_a_raising_block_leaves_no_new_todo(uow_factory: UnitOfWorkFactory) -> None:
-    todo = make_todo(new_id())
+async def test_a_raising_block_leaves_no_new_todo(
+    uow_factory: UnitOfWorkFactory, owner: UUID
+) -> None:
+    todo = make_todo(owner)
     with pytest.raises(Boom):
         await fail_after(uow_factory, lambda uow: uow.todos.add(todo))
     assert await fetch(uow_factory, todo.owner_id, todo.id) is None
     assert await walk(uow_factory, todo.owner_id) == []
 
 
-async def test_a_raising_block_leaves_no_update(uow_factory: UnitOfWorkFactory) -> None:
-    todo = make_todo(new_id())
+async def test_a_raising_block_leaves_no_update(
+    uow_factory: UnitOfWorkFactory, owner: UUID
+) -> None:
+    todo = make_todo(owner)
     await store(uow_factory, [todo])
     with pytest.raises(Boom):
         await fail_after(uow_factory, lambda uow: uow.todos.update(changed(todo), todo.version))
@@ -100,8 +106,10 @@ async def test_a_raising_block_leaves_no_update(uow_factory: UnitOfWorkFactory) 
         await uow.todos.update(changed(todo, title="later"), todo.version)
 
 
-async def test_a_raising_block_leaves_no_delete(uow_factory: UnitOfWorkFactory) -> None:
-    todo = make_todo(new_id())
+async def test_a_raising_block_leaves_no_delete(
+    uow_factory: UnitOfWorkFactory, owner: UUID
+) -> None:
+    todo = make_todo(owner)
     await store(uow_factory, [todo])
     with pytest.raises(Boom):
         await fail_after(uow_factory, lambda uow: uow.todos.delete(todo.owner_id, todo.id))
@@ -122,8 +130,9 @@ async def test_a_raising_block_leaves_no_user(uow_factory: UnitOfWorkFactory) ->
     assert await user_by_email(uow_factory, "ada@example.com") == again
 
 
-async def test_a_raising_block_undoes_every_change_it_made(uow_factory: UnitOfWorkFactory) -> None:
-    owner = new_id()
+async def test_a_raising_block_undoes_every_change_it_made(
+    uow_factory: UnitOfWorkFactory, owner: UUID
+) -> None:
     a, b = make_todo(owner, title="a"), make_todo(owner, title="b")
     await store(uow_factory, [a, b])
     before = await walk(uow_factory, owner)
@@ -139,9 +148,8 @@ async def test_a_raising_block_undoes_every_change_it_made(uow_factory: UnitOfWo
 
 
 async def test_a_domain_error_inside_the_block_rolls_back_earlier_writes(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: UnitOfWorkFactory, owner: UUID
 ) -> None:
-    owner = new_id()
     stale = make_todo(owner, version=3)
     await store(uow_factory, [stale])
     early = make_todo(owner, title="written before the failure")
@@ -169,8 +177,9 @@ async def work_in(uow_factory: UnitOfWorkFactory, work: Work) -> None:
 
 
 # --- isolation -----------------------------------------------------------------------------
-async def test_an_uncommitted_todo_is_invisible_to_others(uow_factory: UnitOfWorkFactory) -> None:
-    owner = new_id()
+async def test_an_uncommitted_todo_is_invisible_to_others(
+    uow_factory: UnitOfWorkFactory, owner: UUID
+) -> None:
     todo = make_todo(owner)
     async with uow_factory() as writer:
         await writer.todos.add(todo)
@@ -180,9 +189,9 @@ async def test_an_uncommitted_todo_is_invisible_to_others(uow_factory: UnitOfWor
 
 
 async def test_an_uncommitted_update_is_invisible_to_others(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: UnitOfWorkFactory, owner: UUID
 ) -> None:
-    todo = make_todo(new_id())
+    todo = make_todo(owner)
     await store(uow_factory, [todo])
     new = changed(todo, title="new")
     async with uow_factory() as writer:
@@ -192,9 +201,9 @@ async def test_an_uncommitted_update_is_invisible_to_others(
 
 
 async def test_an_uncommitted_delete_is_invisible_to_others(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: UnitOfWorkFactory, owner: UUID
 ) -> None:
-    todo = make_todo(new_id())
+    todo = make_todo(owner)
     await store(uow_factory, [todo])
     async with uow_factory() as writer:
         assert await writer.todos.delete(todo.owner_id, todo.id)
@@ -213,8 +222,10 @@ async def test_an_uncommitted_user_is_invisible_to_others(uow_factory: UnitOfWor
     assert await user_by_email(uow_factory, user.email) == user
 
 
-async def test_a_rolled_back_change_was_never_visible(uow_factory: UnitOfWorkFactory) -> None:
-    todo = make_todo(new_id())
+async def test_a_rolled_back_change_was_never_visible(
+    uow_factory: UnitOfWorkFactory, owner: UUID
+) -> None:
+    todo = make_todo(owner)
     seen: list[Todo | None] = []
 
     async def add_and_look(uow: UnitOfWork) -> None:
@@ -228,10 +239,10 @@ async def test_a_rolled_back_change_was_never_visible(uow_factory: UnitOfWorkFac
 
 
 async def test_an_update_from_a_version_that_moved_meanwhile_conflicts(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: UnitOfWorkFactory, owner: UUID
 ) -> None:
     """The late writer read version 1, then another unit of work committed version 2."""
-    todo = make_todo(new_id())
+    todo = make_todo(owner)
     await store(uow_factory, [todo])
     winner, loser = changed(todo, title="winner"), changed(todo, title="loser")
 
@@ -294,9 +305,9 @@ async def race(first: Work, second: Work, uow_factory: UnitOfWorkFactory) -> Bas
 
 
 async def test_of_two_updates_from_the_same_version_the_second_commit_conflicts(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: UnitOfWorkFactory, owner: UUID
 ) -> None:
-    todo = make_todo(new_id())
+    todo = make_todo(owner)
     await store(uow_factory, [todo])
     winner, loser = changed(todo, title="winner"), changed(todo, title="loser")
 
@@ -309,8 +320,10 @@ async def test_of_two_updates_from_the_same_version_the_second_commit_conflicts(
     assert await fetch(uow_factory, todo.owner_id, todo.id) == winner
 
 
-async def test_an_update_racing_a_delete_is_not_found(uow_factory: UnitOfWorkFactory) -> None:
-    todo = make_todo(new_id())
+async def test_an_update_racing_a_delete_is_not_found(
+    uow_factory: UnitOfWorkFactory, owner: UUID
+) -> None:
+    todo = make_todo(owner)
     await store(uow_factory, [todo])
     error = await race(
         lambda uow: uow.todos.delete(todo.owner_id, todo.id),
@@ -334,9 +347,10 @@ async def test_of_two_registrations_of_one_email_the_second_commit_conflicts(
         assert await uow.users.get(loser.id) is None
 
 
-async def test_a_race_without_a_clash_commits_both(uow_factory: UnitOfWorkFactory) -> None:
+async def test_a_race_without_a_clash_commits_both(
+    uow_factory: UnitOfWorkFactory, owner: UUID
+) -> None:
     """The race harness itself: two writers of different rows both succeed."""
-    owner = new_id()
     a, b = make_todo(owner, title="a"), make_todo(owner, title="b")
     error = await race(lambda uow: uow.todos.add(a), lambda uow: uow.todos.add(b), uow_factory)
     assert error is None
