@@ -4,6 +4,7 @@ from uuid import uuid4
 
 from dependency_injector import providers
 
+from builders import register_owners
 from todo_api.container import MemoryProbe, SqlProbe, build_container
 from todo_domain import NewTodo, SystemClock, TodoService, UserService
 from todo_memory import MemoryUnitOfWorkFactory
@@ -56,6 +57,7 @@ async def test_an_override_reaches_the_services() -> None:
     storage = MemoryUnitOfWorkFactory()
     container.uow_factory.override(providers.Object(storage))
     owner = uuid4()
+    await register_owners(storage, owner)  # a todo's owner must be a registered user
 
     created = await container.todo_service().create(owner, NewTodo(title="through the override"))
 

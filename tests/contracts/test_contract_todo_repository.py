@@ -1,11 +1,14 @@
-"""TodoRepository contract: add/get, ownership, compare-and-set update and delete."""
+"""TodoRepository contract: add/get, ownership (owners are registered users), compare-and-set
+update and delete."""
 
 from datetime import date, timedelta
+from uuid import UUID
 
 import pytest
 
-from builders import T0, changed, fetch, make_todo, store
+from builders import T0, changed, fetch, make_todo, make_user, register_owners, store, walk
 from todo_domain import (
+    Conflict,
     NotFound,
     Priority,
     Status,
@@ -32,6 +35,13 @@ def a_full_todo() -> Todo:
     )
 
 
+async def add(uow_factory: UnitOfWorkFactory, *todos: Todo) -> None:
+    """All of `todos` in one unit of work, their owners as they are (unlike `store`)."""
+    async with uow_factory() as uow:
+        for todo in todos:
+            await uow.todos.add(todo)
+
+
 async def test_add_then_get_returns_an_equal_todo(uow_factory: UnitOfWorkFactory) -> None:
     todo = a_full_todo()
     await store(uow_factory, [todo])
@@ -50,6 +60,38 @@ async def test_a_minimal_todo_round_trips(uow_factory: UnitOfWorkFactory) -> Non
     assert got == todo
     assert got is not None
     assert (got.description, got.tags, got.due_date, got.completed_at) == ("", (), None, None)
+
+
+async def test_add_for_an_unknown_owner_is_a_conflict_and_leaves_nothing(
+    uow_factory: UnitOfWorkFactory, owner: UUID
+) -> None:
+    """An owner is a registered user (SQL: a foreign key); the conflict may surface at the add
+    or at the end of the unit of work, and takes the unit of work's other writes with it."""
+    bystander = make_todo(owner, title="added before the stray one")
+    stray = make_todo(new_id(), title="stray", tags=("a", "b"))
+    with pytest.raises(Conflict):
+        await add(uow_factory, bystander, stray)
+    assert await fetch(uow_factory, stray.owner_id, stray.id) is None
+    assert await fetch(uow_factory, owner, bystander.id) is None
+    assert await walk(uow_factory, stray.owner_id) == []
+    assert await walk(uow_factory, owner) == []
+    async with uow_factory() as uow:
+        assert await uow.users.get(stray.owner_id) is None
+    # and the todo can be added once its owner is registered
+    await register_owners(uow_factory, stray.owner_id)
+    await add(uow_factory, stray)
+    assert await fetch(uow_factory, stray.owner_id, stray.id) == stray
+
+
+async def test_an_owner_registered_in_the_same_unit_of_work_may_own_todos(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    user = make_user()
+    todo = make_todo(user.id)
+    async with uow_factory() as uow:
+        await uow.users.add(user)
+        await uow.todos.add(todo)
+    assert await fetch(uow_factory, user.id, todo.id) == todo
 
 
 async def test_get_of_a_missing_todo_is_none(uow_factory: UnitOfWorkFactory) -> None:

@@ -4,6 +4,7 @@ from uuid import UUID
 
 import pytest
 
+from builders import register_owners
 from fakes import FakeHasher, FixedClock
 from todo_domain import TodoService, UserService, new_id
 from todo_memory import MemoryUnitOfWorkFactory
@@ -35,10 +36,17 @@ def users(uow: MemoryUnitOfWorkFactory, hasher: FakeHasher, clock: FixedClock) -
 
 
 @pytest.fixture
-def owner() -> UUID:
-    return new_id()
+async def owner(uow: MemoryUnitOfWorkFactory) -> UUID:
+    """A registered user's id: a todo's owner must be one."""
+    return await registered(uow)
 
 
 @pytest.fixture
-def stranger() -> UUID:
-    return new_id()
+async def stranger(uow: MemoryUnitOfWorkFactory) -> UUID:
+    return await registered(uow)
+
+
+async def registered(uow: MemoryUnitOfWorkFactory) -> UUID:
+    user_id = new_id()
+    await register_owners(uow, user_id)
+    return user_id

@@ -25,6 +25,10 @@ class MemoryTodoRepository:
     async def add(self, todo: Todo) -> None:
         if self._tx.todo(todo.id) is not None:  # as the SQL primary key: never overwrite
             raise Conflict("todo already exists")
+        # as the SQL foreign key to users (and its message); users are never removed, so an
+        # owner visible now is still there at commit
+        if self._tx.user(todo.owner_id) is None:
+            raise Conflict("todo conflicts with stored data")
         self._tx.put_todo(todo)
 
     async def get(self, owner_id: UUID, todo_id: UUID) -> Todo | None:
