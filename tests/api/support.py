@@ -96,3 +96,8 @@ def assert_validation_problem(response: httpx.Response, *loc: str | int) -> dict
     assert all(isinstance(error["msg"], str) and error["msg"] for error in body["errors"])
     assert tuple(loc) in locations, locations
     return body
+
+
+def sans_request_id(body: dict[str, Any]) -> dict[str, Any]:
+    """A problem body without its `request_id` (which differs from request to request)."""
+    return {name: value for name, value in body.items() if name != "request_id"}

@@ -43,4 +43,4 @@ def test_text_format_names_level_and_logger(
 
     logging.getLogger("todo_api.test").info("hello")
 
-    assert "INFO    todo_api.test: hello" in capsys.readouterr().err
+    assert "INFO    todo_api.test [-]: hello" in capsys.readouterr().err

@@ -72,9 +72,11 @@ async def test_the_problem_schemas_have_the_rfc_9457_members(
 ) -> None:
     schemas = (await _document(memory_client))["components"]["schemas"]
 
-    assert set(schemas["Problem"]["properties"]) == {"type", "title", "status", "detail"}
+    assert set(schemas["Problem"]["properties"]) == {
+        "type", "title", "status", "detail", "request_id",
+    }  # fmt: skip
     assert set(schemas["ValidationProblem"]["properties"]) == {
-        "type", "title", "status", "detail", "errors",
+        "type", "title", "status", "detail", "request_id", "errors",
     }  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from todo_api.container import Container, build_container
 from todo_api.limits import BodySizeLimit
-from todo_api.logs import configure_logging
+from todo_api.logs import RequestLog, configure_logging
 from todo_api.metrics import MetricsMiddleware
 from todo_api.openapi import install_openapi
 from todo_api.problems import install_problem_handlers
@@ -49,9 +49,11 @@ def create_app(settings: Settings) -> FastAPI:
     install_openapi(app)
     for router in ROUTERS:
         app.include_router(router)
-    # The last added runs first: metrics see every response, including a 413.
+    # The last added runs first: metrics see every response, including a 413, and every
+    # response (and log line) of a request carries its id.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=container.metrics())
+    app.add_middleware(RequestLog)
     return app
 
 

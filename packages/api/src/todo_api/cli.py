@@ -95,7 +95,9 @@ def serve_app(
     configure_logging(settings)
     if workers == 1 and not reload:
         app = create_app(settings)
-        uvicorn.run(app, host=host, port=port, log_config=None, server_header=False)
+        uvicorn.run(
+            app, host=host, port=port, log_config=None, server_header=False, access_log=False
+        )
         return
     if settings.secret_key is None:
         # Every worker must verify the tokens of every other: share one random key.
@@ -110,6 +112,7 @@ def serve_app(
         reload=reload,
         log_config=None,
         server_header=False,
+        access_log=False,  # the app logs one line per request itself (`RequestLog`)
     )
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from todo_api.request_id import REQUEST_ID_HEADER, current_request_id
 from todo_domain import (
     AuthenticationFailed,
     Conflict,
@@ -45,6 +46,10 @@ class Problem(BaseModel):
     title: str = Field(description="Short summary of the kind of problem")
     status: int = Field(description="The HTTP status code")
     detail: str = Field(description="What went wrong this time")
+    request_id: str | None = Field(
+        default=None,
+        description="The request's `X-Request-ID` (as echoed): quote it when reporting a problem",
+    )
 
 
 class ValidationProblem(Problem):
@@ -92,15 +97,26 @@ def problem_response(
     errors: Sequence[FieldError] | None = None,
 ) -> Response:
     title = HTTPStatus(status).phrase
+    request_id = current_request_id.get()
     body: Problem = (
-        Problem(type=type, title=title, status=status, detail=detail)
+        Problem(type=type, title=title, status=status, detail=detail, request_id=request_id)
         if errors is None
         else ValidationProblem(
-            type=type, title=title, status=status, detail=detail, errors=list(errors)
+            type=type,
+            title=title,
+            status=status,
+            detail=detail,
+            request_id=request_id,
+            errors=list(errors),
         )
     )
+    if request_id is not None:
+        headers = {**(headers or {}), REQUEST_ID_HEADER: request_id}
     return Response(
-        body.model_dump_json(), status_code=status, headers=headers, media_type=PROBLEM_JSON
+        body.model_dump_json(exclude_none=True),
+        status_code=status,
+        headers=headers,
+        media_type=PROBLEM_JSON,
     )
 
 
@@ -186,12 +202,17 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-async def _unexpected_error(request: Request, error: Exception) -> Response:
-    # The server logs the exception with its traceback (Starlette re-raises it after this
-    # response); the client learns nothing about the internals.
+def unexpected_error_response() -> Response:
+    """The client learns nothing about the internals; the server logs them."""
     return problem_response(
         HTTPStatus.INTERNAL_SERVER_ERROR, "An unexpected error occurred; it has been logged."
     )
+
+
+async def _unexpected_error(request: Request, error: Exception) -> Response:
+    # Reached only without `RequestLog` (which logs and answers first); Starlette re-raises
+    # the exception after this response, so the server logs it.
+    return unexpected_error_response()
 
 
 _DETAILS = {
