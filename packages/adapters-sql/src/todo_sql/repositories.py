@@ -37,7 +37,7 @@ class SqlTodoRepository:
         self._uow = uow
 
     async def add(self, todo: Todo) -> None:
-        conn, dialect = self._uow.connection, self._uow.dialect
+        conn, dialect = await self._uow.writer(), self._uow.dialect
         with domain_errors("todo conflicts with stored data"):
             result = await conn.execute(sql.INSERT_TODO[dialect], todo_values(todo))
             if result.rowcount == 0:
@@ -101,7 +101,7 @@ class SqlTodoRepository:
         return page_of_todos(todos, page, sort)
 
     async def update(self, todo: Todo, expected_version: int) -> None:
-        conn, dialect = self._uow.connection, self._uow.dialect
+        conn, dialect = await self._uow.writer(), self._uow.dialect
         with domain_errors("todo conflicts with stored data"):
             values = todo_values(todo)
             del values["id"], values["owner_id"]
@@ -125,10 +125,9 @@ class SqlTodoRepository:
             await _insert_tags(conn, dialect, todo)
 
     async def delete(self, owner_id: UUID, todo_id: UUID) -> bool:
+        conn = await self._uow.writer()
         with domain_errors("todo is still referenced"):
-            result = await self._uow.connection.execute(
-                sql.DELETE_TODO, {"todo_id": todo_id, "owner_id": owner_id}
-            )
+            result = await conn.execute(sql.DELETE_TODO, {"todo_id": todo_id, "owner_id": owner_id})
         return bool(result.rowcount)
 
 
@@ -143,10 +142,9 @@ class SqlUserRepository:
         self._uow = uow
 
     async def add(self, user: User) -> None:
+        conn = await self._uow.writer()
         with domain_errors("e-mail already registered"):
-            result = await self._uow.connection.execute(
-                sql.INSERT_USER[self._uow.dialect], user_values(user)
-            )
+            result = await conn.execute(sql.INSERT_USER[self._uow.dialect], user_values(user))
         if result.rowcount == 0:
             raise Conflict("e-mail already registered")
 

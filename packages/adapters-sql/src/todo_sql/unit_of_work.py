@@ -8,20 +8,31 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from todo_sql.errors import domain_errors
 from todo_sql.repositories import SqlTodoRepository, SqlUserRepository
 
+AUTOCOMMIT = "AUTOCOMMIT"
+READ_COMMITTED = "READ COMMITTED"
+
 
 class SqlUnitOfWork:
     """Checks a connection out of the pool on entry; commits on clean exit, rolls back when
     the block raises, and always returns the connection.
 
-    The transaction begins with the first statement (SQLite: with the first write, so reads
-    never hold a snapshot that a later write could not upgrade). Isolation is READ COMMITTED
-    on PostgreSQL and MariaDB/MySQL (see `engine.create_engine`), serialised writers on SQLite.
+    The transaction begins with the first write (`writer`); MariaDB/MySQL begin it with the
+    first statement. Isolation is READ COMMITTED on PostgreSQL and MariaDB/MySQL (see
+    `engine.create_engine`), serialised writers on SQLite.
+
+    PostgreSQL reads before the first write run in autocommit mode: under READ COMMITTED
+    every statement sees its own snapshot anyway, inside a transaction or not, so a read-only
+    unit of work means the same without its BEGIN and COMMIT round trips. SQLite's driver
+    begins with the first write by itself (reads never hold a snapshot that a later write
+    could not upgrade).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self.dialect = engine.dialect.name
         self._connection: AsyncConnection | None = None
+        self._reads_autocommit = self.dialect == "postgresql"
+        self._in_transaction = False
         self._todos = SqlTodoRepository(self)
         self._users = SqlUserRepository(self)
 
@@ -43,7 +54,24 @@ class SqlUnitOfWork:
         if self._connection is not None:
             raise RuntimeError("a unit of work is entered once")
         self._connection = await self._engine.connect()
+        if self._reads_autocommit:
+            await self._connection.execution_options(isolation_level=AUTOCOMMIT)
+        else:
+            self._in_transaction = True
         return self
+
+    async def writer(self) -> AsyncConnection:
+        """The connection, inside the transaction: the first write begins it."""
+        connection = self.connection
+        if not self._in_transaction:
+            await connection.commit()  # ends the autocommit reads (nothing is sent)
+            await connection.execution_options(isolation_level=self._isolation)
+            self._in_transaction = True
+        return connection
+
+    @property
+    def _isolation(self) -> str:
+        return getattr(self._engine.dialect, "isolation_level", None) or READ_COMMITTED
 
     async def __aexit__(
         self,
