@@ -87,6 +87,7 @@ class Result:
     p99_ms: float
     non2xx: int
     socket_errors: int
+    cpu_us: float = 0.0  # server CPU time per request: robust to a busy neighbour
 
     @property
     def errors(self) -> int:
@@ -158,6 +159,15 @@ class Server:
             ["pgrep", "-g", str(self.process.pid)], capture_output=True, text=True, check=False
         )
         return [int(pid) for pid in found.stdout.split()]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server and its workers so far (from /proc)."""
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         process = self.process
@@ -306,35 +316,56 @@ def measure(
     workloads: Sequence[str],
     logs: Path,
 ) -> list[Result]:
+    """Every app on every workload. A full run starts a fresh server for each measurement and
+    runs the apps back to back per workload, so a neighbour's noise (the machine is shared)
+    hits all three alike; quick mode starts each app once."""
+    if options.quick:
+        groups = [(app, list(workloads)) for app in options.apps]
+    else:
+        groups = [(app, [workload]) for workload in workloads for app in options.apps]
     results: list[Result] = []
-    for app in options.apps:
+    data = logs / "data"
+    for app, planned in groups:
         with serving(app, workers, env, logs) as server:
-            log(f"  {app} with {workers} worker(s) on :{server.port}")
-            for workload in workloads:
-                versions = asyncio.run(seed.versions_of(dsn, [i for _, i in dataset.patchable]))
-                data = logs / "data"
-                write_data(data, tokens, dataset, versions)
+            for workload in planned:
                 nonce = uuid.uuid4().hex[:8]
                 if options.warmup > 0:
+                    write_data(data, tokens, dataset, current_versions(dsn, dataset))
                     run_wrk(options, server.base, workload, options.warmup, data, nonce + "w")
-                    versions = asyncio.run(seed.versions_of(dsn, [i for _, i in dataset.patchable]))
-                    write_data(data, tokens, dataset, versions)
+                    settle()
+                write_data(data, tokens, dataset, current_versions(dsn, dataset))
+                cpu = server.cpu_seconds()
                 raw = run_wrk(options, server.base, workload, options.duration, data, nonce)
+                cpu = server.cpu_seconds() - cpu
                 result = result_of(dataset.rows, workers, app, workload, raw)
+                result.cpu_us = cpu * 1e6 / max(result.requests, 1)
                 results.append(result)
                 log(
-                    f"    {workload} {result.rps:9.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-                    f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}"
+                    f"  {dataset.rows:>9,} rows {workers}w {app:8} {workload} "
+                    f"{result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
+                    f"p99 {result.p99_ms:7.2f} ms  cpu {result.cpu_us:5.0f} us/req  "
+                    f"errors {result.errors}"
                 )
                 if result.errors:
                     log(f"    {app} log:\n{server.log_tail()}")
+                settle()
                 if workload in WRITES:
                     asyncio.run(seed.remove_created(dsn, dataset.seeded_before))
     return results
 
 
+def settle() -> None:
+    """Let the requests still in flight when wrk stopped finish (their writes included)."""
+    time.sleep(0.5)
+
+
+def current_versions(dsn: str, dataset: Dataset) -> dict[uuid.UUID, int]:
+    return asyncio.run(seed.versions_of(dsn, [i for _, i in dataset.patchable]))
+
+
 async def explain_w2(dsn: str, dataset: Dataset) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of the service's W2 page statement, as todo_sql renders it."""
+    """EXPLAIN (ANALYZE, BUFFERS) of the service's W2 page statement, as todo_sql renders it
+    (the generic plan of the prepared statement, under the service's session settings)."""
     from sqlalchemy.dialects import postgresql
 
     from todo_domain import SortKey
@@ -347,11 +378,23 @@ async def explain_w2(dsn: str, dataset: Dataset) -> str:
         frozenset({statements.Filter.STATUS, statements.Filter.TAG}),
     )
     compiled = statement.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[no-untyped-call]
-    values = {"owner_id": dataset.users[0], "status": "open", "tag": "tag07", "limit": 51}
+    owner = dataset.users[0]
+    values = {
+        "owner_id": owner,
+        "status": "open",
+        "tag": "tag07",  # before the filter probed the tag's id
+        "tag_id": seed.tag_id(owner, "tag07"),
+        "limit": 51,
+    }
     names = compiled.positiontup or []
     params = [values[name] for name in names]
     connection = await asyncpg.connect(dsn)
     try:
+        # As the service's connections run it: its session settings, and the generic plan
+        # that PostgreSQL settles on for a prepared statement (asyncpg prepares and caches).
+        await connection.execute(
+            "SET max_parallel_workers_per_gather = 0; SET plan_cache_mode = force_generic_plan"
+        )
         rows = await connection.fetch(
             "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + str(compiled), *params
         )
@@ -578,7 +621,7 @@ def parse(argv: Sequence[str]) -> Options:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--update-readme", action="store_true", help="put the table there")
     parser.add_argument(
-        "--quick", action="store_true", help="CI smoke test: 10,000 todos, 2 s per workload"
+        "--quick", action="store_true", help="CI smoke test: 10,000 todos, 2 s a workload, 1 worker"
     )
     args = parser.parse_args(argv)
     options = Options(
@@ -602,7 +645,7 @@ def parse(argv: Sequence[str]) -> Options:
     )
     if args.quick:
         options.rows, options.scale_rows, options.workers = 10_000, 0, [1]
-        options.duration, options.warmup = 2.0, 0.0
+        options.duration, options.warmup = 2.0, 0.5
         options.out = Path(os.environ.get("TMPDIR", "/tmp")) / "todo-bench-quick"
         options.database = args.database + "_quick"
     unknown = set(options.apps) - set(APPS) | set(options.workloads) - set(WORKLOADS)
