@@ -144,10 +144,10 @@ def list_sql(filters: tuple[str, ...]) -> str:
     if filters not in _LIST_SQL:
         where = ["t.owner_id = $1"]
         for n, name in enumerate(filters, start=3):
-            if name == "tag":
+            if name == "tag":  # the tag's id is uuid5(owner, name), as in the service
                 where.append(
-                    f"t.id IN (SELECT tt.todo_id FROM todo_tags tt JOIN tags g ON g.id = "
-                    f"tt.tag_id WHERE g.owner_id = $1 AND g.name = ${n})"
+                    f"EXISTS (SELECT 1 FROM todo_tags tt WHERE tt.todo_id = t.id "
+                    f"AND tt.tag_id = ${n})"
                 )
             elif name == "after":
                 where.append(f"t.created_at <= ${n} AND (t.created_at < ${n} OR t.id < ${n + 1})")
@@ -179,7 +179,7 @@ async def list_todos(request: Request) -> Response:
         params.append(PRIORITY_RANK.get(query["priority"], 0))
     if "tag" in query:
         filters.append("tag")
-        params.append(query["tag"].strip().lower())
+        params.append(uuid.uuid5(owner, query["tag"].strip().lower()))
     if "cursor" in query:
         try:
             raw = json.loads(base64.urlsafe_b64decode(query["cursor"] + "=="))
@@ -339,7 +339,12 @@ POOL_SIZE = int(os.environ.get("BENCH_POOL", "20"))
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    settings: Mapping[str, str] = {"application_name": "floor", "timezone": "UTC"}
+    # The service's session settings (todo_sql.engine), so the database does the same work.
+    settings: Mapping[str, str] = {
+        "application_name": "floor",
+        "timezone": "UTC",
+        "max_parallel_workers_per_gather": "0",
+    }
     app.state.pool = await asyncpg.create_pool(
         DSN, min_size=POOL_SIZE, max_size=POOL_SIZE, server_settings=dict(settings)
     )

@@ -20,6 +20,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
     insert,
     or_,
     select,
@@ -183,7 +184,7 @@ def list_todos(
     key: SortKey, descending: bool, cursor: CursorKind, filters: frozenset[Filter]
 ) -> Select[Any]:
     """The page statement: parameters `owner_id`, `limit`, one per filter in `filters`
-    (`status`, `priority` (rank), `tag`, `due_before`, `due_after`, `pattern`) and, after a
+    (`status`, `priority` (rank), `tag_id`, `due_before`, `due_after`, `pattern`) and, after a
     cursor, `cursor_value` and `cursor_id`."""
     column = _SORT_COLUMNS[key]
     statement = select(*TODO_COLUMNS).where(todos.c.owner_id == bindparam("owner_id"))
@@ -192,12 +193,15 @@ def list_todos(
     if Filter.PRIORITY in filters:
         statement = statement.where(todos.c.priority == bindparam("priority"))
     if Filter.TAG in filters:
-        tagged = (
-            select(todo_tags.c.todo_id)
-            .join(tags, tags.c.id == todo_tags.c.tag_id)
-            .where(tags.c.owner_id == bindparam("owner_id"), tags.c.name == bindparam("tag"))
+        # The tag's id follows from owner and name (`mapping.tag_id`): a probe of the todo_tags
+        # (tag_id, todo_id) index per todo, so PostgreSQL walks the sort index and stops after
+        # a page, whatever the number of todos with that tag (an IN over the tag's todos reads
+        # them all and sorts: linear in the data).
+        tagged = exists().where(
+            todo_tags.c.todo_id == todos.c.id,
+            todo_tags.c.tag_id == bindparam("tag_id", type_=todo_tags.c.tag_id.type),
         )
-        statement = statement.where(todos.c.id.in_(tagged))
+        statement = statement.where(tagged)
     if Filter.DUE_BEFORE in filters:
         statement = statement.where(todos.c.due_date < bindparam("due_before"))
     if Filter.DUE_AFTER in filters:
