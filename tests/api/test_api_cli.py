@@ -158,18 +158,34 @@ async def test_migrate_upgrades_the_configured_database() -> None:
         assert not schema_pending(settings)
 
 
-def test_an_unreachable_database_is_one_line_without_the_password(
+def test_an_unreachable_database_to_migrate_is_one_line_without_the_password(
     served: list[tuple[Any, dict[str, Any]]],
 ) -> None:
     url = "postgresql+asyncpg://todo:s3cret@127.0.0.1:1/todo"
 
-    result = runner.invoke(cli, ["serve"], env={"TODO_DATABASE_URL": url})
+    result = runner.invoke(cli, ["serve", "--migrate"], env={"TODO_DATABASE_URL": url})
 
     assert result.exit_code == 1
     line = _one_error_line(result.stderr)
     assert "cannot prepare the database at postgresql+asyncpg://todo:***@127.0.0.1:1/todo" in line
     assert "s3cret" not in result.output
     assert served == []
+
+
+def test_serve_starts_while_the_database_is_unreachable_with_a_warning(
+    served: list[tuple[Any, dict[str, Any]]],
+) -> None:
+    """Issue 6: the service starts while the database is down and uses it once it answers."""
+    url = "postgresql+asyncpg://todo:s3cret@127.0.0.1:1/todo"
+
+    result = runner.invoke(cli, ["serve"], env={"TODO_DATABASE_URL": url})
+
+    assert result.exit_code == 0, result.output
+    assert "warning: the database at postgresql+asyncpg://todo:***@127.0.0.1:1/todo" in (
+        result.stderr
+    )
+    assert "s3cret" not in result.output
+    assert len(served) == 1
 
 
 def test_migrate_and_create_user_refuse_memory_storage() -> None:

@@ -11,14 +11,14 @@ PROBLEM = {"$ref": "#/components/schemas/Problem"}
 VALIDATION_PROBLEM = {"$ref": "#/components/schemas/ValidationProblem"}
 
 EXPECTED_ERRORS = {
-    ("POST", "/api/v1/users"): {400, 409, 413, 422, 500},
-    ("POST", "/api/v1/auth/token"): {400, 401, 413, 422, 500},
-    ("GET", "/api/v1/users/me"): {401, 500},
-    ("POST", "/api/v1/todos"): {400, 401, 413, 422, 500},
-    ("GET", "/api/v1/todos"): {401, 422, 500},
-    ("GET", "/api/v1/todos/{todo_id}"): {401, 404, 422, 500},
-    ("PATCH", "/api/v1/todos/{todo_id}"): {400, 401, 404, 412, 413, 422, 500},
-    ("DELETE", "/api/v1/todos/{todo_id}"): {401, 404, 422, 500},
+    ("POST", "/api/v1/users"): {400, 409, 413, 422, 500, 503},
+    ("POST", "/api/v1/auth/token"): {400, 401, 413, 422, 500, 503},
+    ("GET", "/api/v1/users/me"): {401, 500, 503},
+    ("POST", "/api/v1/todos"): {400, 401, 413, 422, 500, 503},
+    ("GET", "/api/v1/todos"): {401, 422, 500, 503},
+    ("GET", "/api/v1/todos/{todo_id}"): {401, 404, 422, 500, 503},
+    ("PATCH", "/api/v1/todos/{todo_id}"): {400, 401, 404, 412, 413, 422, 500, 503},
+    ("DELETE", "/api/v1/todos/{todo_id}"): {401, 404, 422, 500, 503},
     ("GET", "/health/live"): {500},
     ("GET", "/health/ready"): {500, 503},
     ("GET", "/metrics"): {500},

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import exc
 
-from todo_domain import Conflict, InvalidInput
+from todo_domain import Conflict, InvalidInput, StorageUnavailable
 
 # PostgreSQL SQLSTATEs: serialization_failure, deadlock_detected, lock_not_available.
 _PG_CONCURRENCY = frozenset({"40001", "40P01", "55P03"})
@@ -13,6 +13,12 @@ _PG_CONCURRENCY = frozenset({"40001", "40P01", "55P03"})
 _MYSQL_CONCURRENCY = frozenset({1205, 1213})
 _SQLITE_BUSY = ("database is locked", "database table is locked")
 _MYSQL_CHECK_FAILED = 4025  # MariaDB reports a failed CHECK as an OperationalError
+# PostgreSQL: connection exceptions (class 08), admin/crash shutdown, cannot connect now,
+# too many connections.
+_PG_UNAVAILABLE_CLASSES = ("08",)
+_PG_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "53300"})
+# MariaDB/MySQL client errors: cannot connect, server gone away, lost connection, too many.
+_MYSQL_UNAVAILABLE = frozenset({1040, 1053, 2002, 2003, 2006, 2013, 2055})
 
 
 def _sqlstate(error: exc.DBAPIError) -> str:
@@ -44,6 +50,33 @@ def is_concurrency_failure(error: exc.DBAPIError) -> bool:
     return isinstance(error, exc.OperationalError) and any(
         message in str(orig) for message in _SQLITE_BUSY
     )
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database could not be reached or the connection broke: the operation may be
+    retried once the database is back (as opposed to an error of the statement itself)."""
+    if isinstance(error, exc.TimeoutError | TimeoutError | OSError):  # pool wait, connect
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, exc.InterfaceError):
+        return True
+    sqlstate = _sqlstate(error)
+    if sqlstate.startswith(_PG_UNAVAILABLE_CLASSES) or sqlstate in _PG_UNAVAILABLE:
+        return True
+    orig = error.orig
+    if isinstance(orig, OSError | TimeoutError):
+        return True
+    args: tuple[object, ...] = getattr(orig, "args", ())
+    return bool(args) and args[0] in _MYSQL_UNAVAILABLE
+
+
+def unavailable_error(error: BaseException) -> StorageUnavailable | None:
+    """`StorageUnavailable` (without the driver's message) if `error` means the database
+    cannot be reached; None for any other error."""
+    if is_unavailable(error):
+        return StorageUnavailable("the database cannot be reached")
+    return None
 
 
 @contextmanager

@@ -1,11 +1,12 @@
 """One transaction on one pooled connection (the `UnitOfWork` port)."""
 
+import contextlib
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from todo_sql.errors import domain_errors
+from todo_sql.errors import domain_errors, unavailable_error
 from todo_sql.repositories import SqlTodoRepository, SqlUserRepository
 
 AUTOCOMMIT = "AUTOCOMMIT"
@@ -53,11 +54,19 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("a unit of work is entered once")
-        self._connection = await self._engine.connect()
-        if self._reads_autocommit:
-            await self._connection.execution_options(isolation_level=AUTOCOMMIT)
-        else:
-            self._in_transaction = True
+        try:
+            self._connection = await self._engine.connect()
+            if self._reads_autocommit:
+                await self._connection.execution_options(isolation_level=AUTOCOMMIT)
+            else:
+                self._in_transaction = True
+        except Exception as error:
+            if self._connection is not None:
+                with contextlib.suppress(Exception):
+                    await self._connection.close()
+            if (unavailable := unavailable_error(error)) is not None:
+                raise unavailable from error
+            raise
         return self
 
     async def writer(self) -> AsyncConnection:
@@ -79,13 +88,28 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        """A lost connection, in the block or in the commit, becomes `StorageUnavailable`
+        (the domain's name for it; the API answers 503). A failed commit always raises."""
         connection = self.connection
         try:
             if exc_type is None:
-                with domain_errors("the changes conflict with stored data"):
-                    await connection.commit()
+                try:
+                    with domain_errors("the changes conflict with stored data"):
+                        await connection.commit()
+                except Exception as error:
+                    if (unavailable := unavailable_error(error)) is not None:
+                        raise unavailable from error
+                    raise
             else:
-                await connection.rollback()
+                try:
+                    await connection.rollback()
+                except Exception as error:
+                    # The connection is gone: the server rolls back by itself. The error of
+                    # the block is the one that matters.
+                    if exc is None or unavailable_error(error) is None:
+                        raise
+                if exc is not None and (unavailable := unavailable_error(exc)) is not None:
+                    raise unavailable from exc
         finally:
             await connection.close()
 

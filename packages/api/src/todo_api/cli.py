@@ -13,7 +13,12 @@ import typer
 import uvicorn
 
 from todo_api.app import create_app
-from todo_api.container import build_container, schema_pending, upgrade_schema
+from todo_api.container import (
+    build_container,
+    schema_pending,
+    storage_unreachable,
+    upgrade_schema,
+)
 from todo_api.logs import configure_logging
 from todo_api.settings import Settings, SettingsError, load_settings
 from todo_domain import Conflict, InvalidInput, User
@@ -66,6 +71,15 @@ def prepare_storage(settings: Settings, *, migrate: bool) -> None:
             return
         pending = schema_pending(settings)
     except Exception as error:
+        if not migrate and storage_unreachable(error):
+            # Serve anyway: /health/ready says 503, requests get 503 problems, and the pool
+            # connects once the database answers (no restart needed).
+            typer.echo(
+                f"todo-api: warning: the database at {where} cannot be reached "
+                f"({_first_line(error)}); serving, it is used once it answers",
+                err=True,
+            )
+            return
         fail(f"cannot prepare the database at {where}: {_first_line(error)}")
     if pending:
         fail(

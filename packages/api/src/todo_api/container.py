@@ -56,6 +56,13 @@ def schema_pending(settings: Settings) -> bool:
     return todo_sql.migrations.pending(settings.database_url)
 
 
+def storage_unreachable(error: BaseException) -> bool:
+    """True when `error` (from the storage) means the database cannot be reached right now."""
+    import todo_sql.errors
+
+    return todo_sql.errors.is_unavailable(error)
+
+
 def _token_service(settings: Settings, clock: Clock) -> TokenService:
     configured = settings.secret_key.get_secret_value() if settings.secret_key else None
     lifetime = timedelta(seconds=settings.token_lifetime_seconds)

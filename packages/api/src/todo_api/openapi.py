@@ -20,6 +20,8 @@ def install_openapi(app: FastAPI) -> None:
             for operation in _operations(schema):
                 if "requestBody" in operation:
                     _document_unreadable_body(operation)
+                if operation.get("tags") != ["operations"]:
+                    _document_storage_unavailable(operation)
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
@@ -37,6 +39,19 @@ def _document_unreadable_body(operation: dict[str, Any]) -> None:
         "400",
         {
             "description": "The body cannot be decoded",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        },
+    )
+
+
+def _document_storage_unavailable(operation: dict[str, Any]) -> None:
+    """Every API operation reads or writes the storage: 503 (with `Retry-After`) while the
+    storage cannot be reached."""
+    operation.setdefault("responses", {}).setdefault(
+        "503",
+        {
+            "description": "The storage cannot be reached; retry after `Retry-After` seconds",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
         },
     )

@@ -20,6 +20,7 @@ from todo_domain import (
     DomainError,
     InvalidInput,
     NotFound,
+    StorageUnavailable,
     VersionConflict,
 )
 
@@ -28,6 +29,9 @@ VALIDATION_TYPE = "urn:todo:problem:validation"
 CONFLICT_TYPE = "urn:todo:problem:conflict"
 VERSION_MISMATCH_TYPE = "urn:todo:problem:version-mismatch"
 VERSION_MISMATCH = "The resource has changed since the version in If-Match; fetch it again."
+UNAVAILABLE_TYPE = "urn:todo:problem:storage-unavailable"
+UNAVAILABLE = "The storage cannot be reached right now; try again shortly."
+RETRY_AFTER_SECONDS = 2
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 INVALID_TOKEN_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
@@ -154,6 +158,8 @@ async def _domain_error(request: Request, error: Exception) -> Response:
                 type=VALIDATION_TYPE,
                 errors=errors,
             )
+        case StorageUnavailable():
+            return storage_unavailable_response()
         case AuthenticationFailed():
             return problem_response(
                 HTTPStatus.UNAUTHORIZED, "Invalid e-mail or password.", headers=BEARER_CHALLENGE
@@ -200,6 +206,15 @@ def _allowed_methods(request: Request) -> list[str]:
         for method in route.methods or ()
     }
     return sorted(methods)
+
+
+def storage_unavailable_response() -> Response:
+    return problem_response(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        UNAVAILABLE,
+        type=UNAVAILABLE_TYPE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def unexpected_error_response() -> Response:

@@ -9,6 +9,7 @@ from todo_domain.errors import (
     DomainError,
     InvalidInput,
     NotFound,
+    StorageUnavailable,
     VersionConflict,
 )
 from todo_domain.ids import new_id
@@ -55,6 +56,7 @@ __all__ = [
     "SortKey",
     "SortValue",
     "Status",
+    "StorageUnavailable",
     "SystemClock",
     "Todo",
     "TodoChanges",

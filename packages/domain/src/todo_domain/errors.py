@@ -31,6 +31,13 @@ class InvalidInput(DomainError):
         super().__init__(f"{field}: {message}")
 
 
+class StorageUnavailable(DomainError):
+    """The storage cannot be reached (down, connection lost, no free connection in time).
+
+    The operation did not happen; only when the connection broke during the commit itself its
+    outcome is unknown (a later read tells). Worth retrying after a moment."""
+
+
 class AuthenticationFailed(DomainError):
     """Wrong e-mail or password; deliberately does not say which."""
 

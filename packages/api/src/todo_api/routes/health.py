@@ -1,13 +1,12 @@
 """Operations: liveness, readiness and Prometheus metrics."""
 
 import logging
-from http import HTTPStatus
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from todo_api.dependencies import container_of
-from todo_api.problems import problem_response, problem_responses
+from todo_api.problems import problem_responses, storage_unavailable_response
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ async def ready(request: Request) -> Response:
         await container_of(request).storage_probe().check()
     except Exception as error:
         log.warning("storage is not ready: %s: %s", type(error).__name__, error)
-        return problem_response(HTTPStatus.SERVICE_UNAVAILABLE, "The storage does not answer.")
+        return storage_unavailable_response()
     return Response(_OK, media_type="application/json")
 
 
