@@ -1,0 +1,159 @@
+"""The real service in processes of its own (`todo-api serve`), and a loopback TCP proxy that
+a test can take down and bring back in front of PostgreSQL."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def running_service(
+    env: dict[str, str], log: Path, *, workers: int = 1, migrate: bool = False
+) -> AsyncIterator[str]:
+    """`todo-api serve` with `env` (on top of this environment without its TODO_ variables)
+    until it answers /health/live; its base URL. Always stopped afterwards (the whole process
+    group: uvicorn's supervisor and its workers)."""
+    port = free_port()
+    script = Path(sys.executable).with_name("todo-api")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "todo_api"]
+    arguments = ["serve", "--port", str(port), "--workers", str(workers)]
+    if migrate:
+        arguments.append("--migrate")
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("TODO_")
+    }
+    with log.open("w") as output:
+        process = subprocess.Popen(  # noqa: ASYNC220 (Popen returns at once)
+            [*command, *arguments],
+            cwd=ROOT,
+            env=environment | env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            await _wait_until_live(process, base, log)
+            yield base
+        finally:
+            await asyncio.to_thread(_stop, process)
+
+
+async def _wait_until_live(process: "subprocess.Popen[bytes]", base: str, log: Path) -> None:
+    """Polls without blocking the event loop (a test's proxy runs in it)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    async with httpx.AsyncClient(timeout=1) as http:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited: {_text(log)}")
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get(f"{base}/health/live")).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                pytest.fail(f"no answer in {START_TIMEOUT}s: {_text(log)}")
+            await asyncio.sleep(0.1)
+
+
+def _text(path: Path) -> str:
+    return path.read_text()
+
+
+def _stop(process: "subprocess.Popen[bytes]") -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT)
+    # Workers left behind by a supervisor that died first.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+class Proxy:
+    """A TCP proxy on 127.0.0.1:`port` to `target`. `down()` closes every connection and stops
+    listening (connections are refused), `blackhole()` accepts and never answers, `up()`
+    forwards again."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._blackhole = False
+
+    async def up(self) -> None:
+        self._blackhole = False
+        if self._server is None:
+            self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    async def blackhole(self) -> None:
+        await self.up()
+        self._blackhole = True
+
+    async def down(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        if self._blackhole:
+            return  # held open, never answered, closed by `down()`
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(
+                "127.0.0.1", self.target_port
+            )
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers.add(upstream_writer)
+        await asyncio.gather(
+            _pipe(reader, upstream_writer), _pipe(upstream_reader, writer), return_exceptions=True
+        )
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        writer.transport.abort()
+
+
+@asynccontextmanager
+async def proxy_to(target_port: int) -> AsyncIterator[Proxy]:
+    proxy = Proxy(target_port)
+    try:
+        yield proxy
+    finally:
+        await proxy.down()
