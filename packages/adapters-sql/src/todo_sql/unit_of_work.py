@@ -97,6 +97,10 @@ class SqlUnitOfWork:
                     with domain_errors("the changes conflict with stored data"):
                         await connection.commit()
                 except Exception as error:
+                    # Whatever state the failed commit left behind (an open transaction
+                    # included) must not reach the next user of the connection: discard it.
+                    with contextlib.suppress(Exception):
+                        await connection.invalidate()
                     if (unavailable := unavailable_error(error)) is not None:
                         raise unavailable from error
                     raise
