@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from todo_api.container import Container, build_container
 from todo_api.limits import BodySizeLimit
@@ -53,6 +54,14 @@ def create_app(settings: Settings) -> FastAPI:
     # response (and log line) of a request carries its id.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=container.metrics())
+    if settings.cors_origins:  # off unless configured
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
+        )
     app.add_middleware(RequestLog)
     return app
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def _sql_engine(settings: Settings) -> "AsyncEngine":
     import todo_sql
 
-    return todo_sql.create_engine(
+    engine = todo_sql.create_engine(
         settings.database_url,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
@@ -34,6 +34,11 @@ def _sql_engine(settings: Settings) -> "AsyncEngine":
         connect_timeout=settings.connect_timeout,
         echo=settings.echo_sql,
     )
+    if settings.slow_query_ms > 0:
+        from todo_sql.slow_queries import log_slow_queries
+
+        log_slow_queries(engine, settings.slow_query_ms / 1000)
+    return engine
 
 
 def _sql_unit_of_work_factory(engine: "AsyncEngine") -> UnitOfWorkFactory:

@@ -1,10 +1,10 @@
 """Configuration from `TODO_*` environment variables and a `.env` file (pydantic-settings)."""
 
 import logging
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "TODO_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./todo.db"
@@ -48,6 +48,23 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     log_format: LogFormat = "text"
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    slow_query_ms: float = Field(default=0, ge=0)
+    cors_origins: Annotated[list[str], NoDecode] = []  # comma-separated in TODO_CORS_ORIGINS
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_urls(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ValueError(f"must be http(s)://host[:port] origins or *, not {origin!r}")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
