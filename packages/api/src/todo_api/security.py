@@ -2,6 +2,7 @@
 
 import logging
 import secrets
+import time
 from datetime import timedelta
 from uuid import UUID
 
@@ -10,6 +11,7 @@ import jwt
 from todo_domain import Clock
 
 ALGORITHM = "HS256"
+VERIFIED_MAX = 10_000  # tokens remembered as verified, per process
 log = logging.getLogger(__name__)
 
 
@@ -22,6 +24,7 @@ class TokenService:
         self._key = key
         self._lifetime = lifetime
         self._clock = clock
+        self._verified: dict[str, tuple[UUID, int, int]] = {}
 
     @property
     def lifetime_seconds(self) -> int:
@@ -33,7 +36,19 @@ class TokenService:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def user_id(self, token: str) -> UUID:
-        """The user the token was issued to; `InvalidToken` unless it is genuine and current."""
+        """The user the token was issued to; `InvalidToken` unless it is genuine and current.
+
+        A client sends the same token with every request: a token verified once is
+        remembered (bounded) with its validity window, so later requests only compare times
+        (the same check pyjwt makes: `iat`/`nbf` <= now < `exp`, on the real clock). The
+        signature of a given token string cannot change; an unknown, tampered or rejected
+        token always goes through pyjwt."""
+        known = self._verified.get(token)
+        if known is not None:
+            user_id, not_before, expires = known
+            if not_before <= time.time() < expires:
+                return user_id
+            del self._verified[token]
         try:
             claims = jwt.decode(
                 token,
@@ -41,9 +56,14 @@ class TokenService:
                 algorithms=[ALGORITHM],
                 options={"require": ["sub", "iat", "exp"]},
             )
-            return UUID(claims["sub"])
+            user_id = UUID(claims["sub"])
+            window = (max(int(claims["iat"]), int(claims.get("nbf", 0))), int(claims["exp"]))
         except (jwt.PyJWTError, ValueError, TypeError, AttributeError) as error:
             raise InvalidToken(str(error)) from None
+        if len(self._verified) >= VERIFIED_MAX:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = (user_id, *window)
+        return user_id
 
 
 def signing_key(configured: str | None) -> str:
