@@ -37,9 +37,9 @@ GET_TODO = f"""
 SELECT {COLUMNS}, g.name FROM todos t
 LEFT JOIN todo_tags tt ON tt.todo_id = t.id LEFT JOIN tags g ON g.id = tt.tag_id
 WHERE t.id = $1 AND t.owner_id = $2 ORDER BY tt.position"""
-TAGS_OF = """
-SELECT tt.todo_id, g.name FROM todo_tags tt JOIN tags g ON g.id = tt.tag_id
-WHERE tt.todo_id = ANY($1::uuid[]) ORDER BY tt.position"""
+# A todo's tag names in their order, as an array: a page is one round trip (as the service).
+TAG_NAMES = """(SELECT array_agg(g.name ORDER BY tt.position) FROM todo_tags tt
+JOIN tags g ON g.id = tt.tag_id WHERE tt.todo_id = t.id)"""
 INSERT_TODO = """
 INSERT INTO todos (id, owner_id, title, title_lower, description, status, priority, due_date,
                    created_at, updated_at, completed_at, version)
@@ -154,7 +154,7 @@ def list_sql(filters: tuple[str, ...]) -> str:
             else:
                 where.append(f"t.{name} = ${n}")
         _LIST_SQL[filters] = (
-            f"SELECT {COLUMNS} FROM todos t WHERE {' AND '.join(where)} "
+            f"SELECT {COLUMNS}, {TAG_NAMES} FROM todos t WHERE {' AND '.join(where)} "
             "ORDER BY t.created_at DESC, t.id DESC LIMIT $2"
         )
     return _LIST_SQL[filters]
@@ -189,17 +189,13 @@ async def list_todos(request: Request) -> Response:
         filters.append("after")
     async with pool(request).acquire() as conn:
         rows = await conn.fetch(list_sql(tuple(filters)), *params)
-        shown = rows[:limit]
-        names: dict[uuid.UUID, list[str]] = {row[0]: [] for row in shown}
-        if shown:
-            for todo_id, name in await conn.fetch(TAGS_OF, list(names)):
-                names[todo_id].append(name)
+    shown = rows[:limit]
     cursor = None
     if len(rows) > limit:
         last = shown[-1]
         payload = dumps({"s": "-created_at", "v": last[6].isoformat(), "i": last[0].hex})
         cursor = base64.urlsafe_b64encode(payload).decode().rstrip("=")
-    items = [todo_json(row, names[row[0]]) for row in shown]
+    items = [todo_json(row, row[10] or []) for row in shown]
     return Response(dumps({"items": items, "next_cursor": cursor}), media_type=JSON)
 
 

@@ -44,7 +44,10 @@ async def test_a_list_is_two_statements_for_one_item_and_for_a_hundred(
     one = await statements_to_list(sql, owner, 1)
     hundred = await statements_to_list(sql, owner, 100)
 
-    assert len(one) == len(hundred) == 2  # the page, then the tags of the whole page
+    # PostgreSQL: the page with each todo's tags as an array; elsewhere the page, then the
+    # tags of the whole page. Never a statement per todo.
+    expected = 1 if sql.engine.dialect.name == "postgresql" else 2
+    assert len(one) == len(hundred) == expected
     assert all(a == b for a, b in zip(one, hundred, strict=True) if "IN (" not in a)
 
 

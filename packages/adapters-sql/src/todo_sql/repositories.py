@@ -86,19 +86,26 @@ class SqlTodoRepository:
             value = after.value
             params["cursor_value"] = getattr(value, "rank", value)  # a Priority is its rank
             params["cursor_id"] = after.id
-        statement = sql.list_todos(sort.key, sort.descending, kind, frozenset(filters))
+        inline = self._uow.dialect == "postgresql"  # tag names as an array column
+        statement = sql.list_todos(sort.key, sort.descending, kind, frozenset(filters), inline)
 
         conn = self._uow.connection
         rows = (await conn.execute(statement, params)).all()
         shown = rows[: page.limit]  # a further row only says that there is a next page
-        names: dict[UUID, list[str]] = {}
-        if shown:
-            tag_rows = await conn.execute(sql.TAGS_OF_TODOS, {"todo_ids": [r[0] for r in shown]})
-            for todo_id, name in tag_rows:
-                names.setdefault(todo_id, []).append(name)
-        todos = [todo_from_row(row, tuple(names.get(row[0], ()))) for row in shown]
+        if inline:
+            todos = [todo_from_row(row[:-1], tuple(row[-1] or ())) for row in shown]
+        else:
+            names: dict[UUID, list[str]] = {}
+            if shown:
+                tag_rows = await conn.execute(
+                    sql.TAGS_OF_TODOS, {"todo_ids": [r[0] for r in shown]}
+                )
+                for todo_id, name in tag_rows:
+                    names.setdefault(todo_id, []).append(name)
+            todos = [todo_from_row(row, tuple(names.get(row[0], ()))) for row in shown]
         if len(rows) > page.limit:
-            todos.append(todo_from_row(rows[-1], ()))  # tells page_of_todos there is more
+            last = rows[-1][: len(sql.TODO_COLUMNS)]
+            todos.append(todo_from_row(last, ()))  # tells page_of_todos there is more
         return page_of_todos(todos, page, sort)
 
     async def update(self, todo: Todo, expected_version: int) -> None:
