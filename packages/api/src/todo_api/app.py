@@ -15,6 +15,7 @@ from todo_api.metrics import MetricsMiddleware
 from todo_api.openapi import install_openapi
 from todo_api.problems import install_problem_handlers
 from todo_api.routes import ROUTERS
+from todo_api.runtime import tune_gc
 from todo_api.settings import Settings, load_settings
 
 VERSION = "0.1.0"
@@ -70,4 +71,6 @@ def create_app_from_environment() -> FastAPI:
     """For `uvicorn --factory` (several workers, reload): each process reads the settings."""
     settings = load_settings()
     configure_logging(settings)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_gc()  # this is a serving worker process
+    return app

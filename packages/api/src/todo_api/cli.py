@@ -20,6 +20,7 @@ from todo_api.container import (
     upgrade_schema,
 )
 from todo_api.logs import configure_logging
+from todo_api.runtime import tune_gc
 from todo_api.settings import Settings, SettingsError, load_settings
 from todo_domain import Conflict, InvalidInput, User
 
@@ -109,6 +110,7 @@ def serve_app(
     configure_logging(settings)
     if workers == 1 and not reload:
         app = create_app(settings)
+        tune_gc()
         uvicorn.run(
             app, host=host, port=port, log_config=None, server_header=False, access_log=False
         )
