@@ -2,11 +2,13 @@
 domain. Entities never reach a client and these models never reach the domain."""
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, field_validator
+from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
 from todo_domain import UNSET, NewTodo, Priority, Status, Todo, TodoChanges, User, rules
 
@@ -153,4 +155,60 @@ class TodoPage(_Output):
     items: list[TodoOut]
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end"
+    )
+
+
+# --- the hot path: response bytes without a model per todo ----------------------------------
+class TodoJson(TypedDict):
+    """`TodoOut` as a plain dict: same fields, order and types, so the same JSON. Routes
+    serialise it with a `TypeAdapter` (pydantic-core, in Rust) instead of constructing a
+    model per todo (`model_construct` runs in Python: a fifth of a 50-todo page's CPU)."""
+
+    id: UUID
+    title: str
+    description: str
+    status: str
+    priority: str
+    due_date: date | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    version: int
+
+
+class TodoPageJson(TypedDict):
+    items: list[TodoJson]
+    next_cursor: str | None
+
+
+_TODO_JSON = TypeAdapter(TodoJson)
+_PAGE_JSON = TypeAdapter(TodoPageJson)
+
+
+def _todo_dict(todo: Todo) -> TodoJson:
+    return {
+        "id": todo.id,
+        "title": todo.title,
+        "description": todo.description,
+        "status": todo.status.value,
+        "priority": todo.priority.value,
+        "due_date": todo.due_date,
+        "tags": list(todo.tags),
+        "created_at": todo.created_at,
+        "updated_at": todo.updated_at,
+        "completed_at": todo.completed_at,
+        "version": todo.version,
+    }
+
+
+def todo_json(todo: Todo) -> bytes:
+    """The bytes of `TodoOut.of(todo).model_dump_json()`."""
+    return _TODO_JSON.dump_json(_todo_dict(todo))
+
+
+def page_json(items: Sequence[Todo], next_cursor: str | None) -> bytes:
+    """The bytes of a `TodoPage` of `items`."""
+    return _PAGE_JSON.dump_json(
+        {"items": [_todo_dict(todo) for todo in items], "next_cursor": next_cursor}
     )

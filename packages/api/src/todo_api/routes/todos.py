@@ -18,6 +18,8 @@ from todo_api.schemas import (
     TodoOut,
     TodoPage,
     TodoUpdate,
+    page_json,
+    todo_json,
 )
 from todo_domain import (
     LIMIT_DEFAULT,
@@ -39,7 +41,7 @@ router = APIRouter(
 
 def _todo_response(todo: Todo, status: int = HTTPStatus.OK, **headers: str) -> Response:
     return Response(
-        TodoOut.of(todo).model_dump_json(),
+        todo_json(todo),
         status_code=status,
         media_type=JSON,
         headers={"ETag": etag_of(todo), **headers},
@@ -88,10 +90,7 @@ async def list_todos(
         text=q or None,
     )
     page = await todos.list(user_id, filter, Sort.parse(sort), PageRequest(limit, cursor))
-    body = TodoPage.model_construct(
-        items=[TodoOut.of(todo) for todo in page.items], next_cursor=page.next_cursor
-    )
-    return Response(body.model_dump_json(), media_type=JSON)
+    return Response(page_json(page.items, page.next_cursor), media_type=JSON)
 
 
 @router.get(
