@@ -20,7 +20,6 @@ from todo_domain import (
 from todo_sql import statements as sql
 from todo_sql.errors import domain_errors
 from todo_sql.mapping import (
-    tag_id,
     tag_values,
     todo_from_row,
     todo_tag_values,
@@ -69,7 +68,7 @@ class SqlTodoRepository:
             params["priority"] = filter.priority.rank
         if filter.tag is not None:
             filters.add(sql.Filter.TAG)
-            params["tag_id"] = tag_id(owner_id, filter.tag.lower())
+            params["tag"] = filter.tag.lower()
         if filter.due_before is not None:
             filters.add(sql.Filter.DUE_BEFORE)
             params["due_before"] = filter.due_before

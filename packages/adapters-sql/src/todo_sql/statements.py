@@ -198,7 +198,7 @@ def list_todos(
     tags_inline: bool = False,
 ) -> Select[Any]:
     """The page statement: parameters `owner_id`, `limit`, one per filter in `filters`
-    (`status`, `priority` (rank), `tag_id`, `due_before`, `due_after`, `pattern`) and, after a
+    (`status`, `priority` (rank), `tag`, `due_before`, `due_after`, `pattern`) and, after a
     cursor, `cursor_value` and `cursor_id`.
 
     With `tags_inline` (PostgreSQL only) each row ends with the array of its tag names
@@ -211,14 +211,17 @@ def list_todos(
     if Filter.PRIORITY in filters:
         statement = statement.where(todos.c.priority == bindparam("priority"))
     if Filter.TAG in filters:
-        # The tag's id follows from owner and name (`mapping.tag_id`): a probe of the todo_tags
-        # (tag_id, todo_id) index per todo, so PostgreSQL walks the sort index and stops after
-        # a page, whatever the number of todos with that tag (an IN over the tag's todos reads
-        # them all and sorts: linear in the data).
-        tagged = exists().where(
-            todo_tags.c.todo_id == todos.c.id,
-            todo_tags.c.tag_id == bindparam("tag_id", type_=todo_tags.c.tag_id.type),
+        # The tag's id is looked up once (an uncorrelated subquery on the unique owner + name
+        # index), then a probe of the todo_tags (tag_id, todo_id) index per todo, so PostgreSQL
+        # walks the sort index and stops after a page, whatever the number of todos with that
+        # tag (an IN over the tag's todos reads them all and sorts: linear in the data). The id
+        # is read, not derived, so rows written by other means are found all the same.
+        tag_id = (
+            select(tags.c.id)
+            .where(tags.c.owner_id == bindparam("owner_id"), tags.c.name == bindparam("tag"))
+            .scalar_subquery()
         )
+        tagged = exists().where(todo_tags.c.todo_id == todos.c.id, todo_tags.c.tag_id == tag_id)
         statement = statement.where(tagged)
     if Filter.DUE_BEFORE in filters:
         statement = statement.where(todos.c.due_date < bindparam("due_before"))
