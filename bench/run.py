@@ -376,6 +376,7 @@ async def explain_w2(dsn: str, dataset: Dataset) -> str:
         True,
         statements.CursorKind.NONE,
         frozenset({statements.Filter.STATUS, statements.Filter.TAG}),
+        True,  # the tag names as an array column, as the repository asks on PostgreSQL
     )
     compiled = statement.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[no-untyped-call]
     owner = dataset.users[0]
@@ -458,8 +459,8 @@ def markdown(options: Options, results: list[Result], plan: str, command: str) -
                 "",
                 "| workload | floor req/s | flat req/s | service req/s | service/floor "
                 "| service/flat | p50 ms floor / flat / service | p99 ms floor / flat / service "
-                "| errors |",
-                "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+                "| CPU us/req floor / flat / service | errors |",
+                "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
             ]
             for workload in options.workloads:
                 cells = [by.get((rows, workers, app, workload)) for app in APPS]
@@ -470,8 +471,8 @@ def markdown(options: Options, results: list[Result], plan: str, command: str) -
                 def rps(r: Result | None) -> str:
                     return f"{r.rps:,.0f}" if r else "-"
 
-                def lat(attr: str, cells: list[Result | None] = cells) -> str:
-                    return " / ".join(f"{getattr(c, attr):.1f}" if c else "-" for c in cells)
+                def lat(attr: str, cells: list[Result | None] = cells, digits: int = 1) -> str:
+                    return " / ".join(f"{getattr(c, attr):.{digits}f}" if c else "-" for c in cells)
 
                 errors = sum(c.errors for c in cells if c)
                 out.append(
@@ -479,7 +480,8 @@ def markdown(options: Options, results: list[Result], plan: str, command: str) -
                     f"| {rps(service)} "
                     f"| {ratio(service.rps, floor.rps) if service and floor else '-'} "
                     f"| {ratio(service.rps, flat.rps) if service and flat else '-'} "
-                    f"| {lat('p50_ms')} | {lat('p99_ms')} | {errors} |"
+                    f"| {lat('p50_ms')} | {lat('p99_ms')} | {lat('cpu_us', digits=0)} "
+                    f"| {errors} |"
                 )
             out.append("")
     workers_seen = sorted({r.workers for r in results})
