@@ -144,10 +144,10 @@ def list_sql(filters: tuple[str, ...]) -> str:
     if filters not in _LIST_SQL:
         where = ["t.owner_id = $1"]
         for n, name in enumerate(filters, start=3):
-            if name == "tag":  # the tag's id is uuid5(owner, name), as in the service
+            if name == "tag":  # as the service: the tag's id, then a probe per todo
                 where.append(
-                    f"EXISTS (SELECT 1 FROM todo_tags tt WHERE tt.todo_id = t.id "
-                    f"AND tt.tag_id = ${n})"
+                    f"EXISTS (SELECT 1 FROM todo_tags tt WHERE tt.todo_id = t.id AND tt.tag_id "
+                    f"= (SELECT g.id FROM tags g WHERE g.owner_id = $1 AND g.name = ${n}))"
                 )
             elif name == "after":
                 where.append(f"t.created_at <= ${n} AND (t.created_at < ${n} OR t.id < ${n + 1})")
@@ -179,7 +179,7 @@ async def list_todos(request: Request) -> Response:
         params.append(PRIORITY_RANK.get(query["priority"], 0))
     if "tag" in query:
         filters.append("tag")
-        params.append(uuid.uuid5(owner, query["tag"].strip().lower()))
+        params.append(query["tag"].strip().lower())
     if "cursor" in query:
         try:
             raw = json.loads(base64.urlsafe_b64decode(query["cursor"] + "=="))
