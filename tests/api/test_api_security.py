@@ -9,23 +9,16 @@ from uuid import uuid4
 import jwt
 import pytest
 
+from fakes import FixedClock
 from todo_api.hashing import Argon2PasswordHasher
 from todo_api.security import InvalidToken, TokenService, signing_key
 
 KEY = "k" * 40
 
 
-class _Clock:
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-
 def test_a_token_carries_sub_iat_and_exp_signed_with_hs256() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    tokens = TokenService(KEY, timedelta(minutes=30), _Clock(now))
+    tokens = TokenService(KEY, timedelta(minutes=30), FixedClock(now))
     user_id = uuid4()
 
     token = tokens.issue(user_id)
@@ -43,14 +36,14 @@ def test_a_token_carries_sub_iat_and_exp_signed_with_hs256() -> None:
 
 def test_a_token_past_its_lifetime_is_invalid() -> None:
     issued = datetime.now(UTC) - timedelta(hours=2)
-    token = TokenService(KEY, timedelta(hours=1), _Clock(issued)).issue(uuid4())
+    token = TokenService(KEY, timedelta(hours=1), FixedClock(issued)).issue(uuid4())
 
     with pytest.raises(InvalidToken):
-        TokenService(KEY, timedelta(hours=1), _Clock(datetime.now(UTC))).user_id(token)
+        TokenService(KEY, timedelta(hours=1), FixedClock(datetime.now(UTC))).user_id(token)
 
 
 def test_a_token_of_another_key_is_invalid() -> None:
-    clock = _Clock(datetime.now(UTC))
+    clock = FixedClock(datetime.now(UTC))
     token = TokenService("o" * 40, timedelta(hours=1), clock).issue(uuid4())
 
     with pytest.raises(InvalidToken):

@@ -6,23 +6,16 @@ from uuid import uuid4
 
 import pytest
 
+from fakes import FixedClock
 from todo_api import security
 from todo_api.security import InvalidToken, TokenService
 
 KEY = "k" * 40
 
 
-class _Clock:
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-
 def test_a_remembered_token_still_expires() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    tokens = TokenService(KEY, timedelta(seconds=2), _Clock(now))
+    tokens = TokenService(KEY, timedelta(seconds=2), FixedClock(now))
     user_id = uuid4()
     token = tokens.issue(user_id)
     assert tokens.user_id(token) == user_id
@@ -34,7 +27,7 @@ def test_a_remembered_token_still_expires() -> None:
 
 
 def test_a_tampered_twin_of_a_remembered_token_is_refused() -> None:
-    tokens = TokenService(KEY, timedelta(minutes=5), _Clock(datetime.now(UTC)))
+    tokens = TokenService(KEY, timedelta(minutes=5), FixedClock(datetime.now(UTC)))
     token = tokens.issue(uuid4())
     tokens.user_id(token)
     head, payload, signature = token.split(".")
@@ -45,7 +38,7 @@ def test_a_tampered_twin_of_a_remembered_token_is_refused() -> None:
 
 def test_the_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(security, "VERIFIED_MAX", 3)
-    tokens = TokenService(KEY, timedelta(minutes=5), _Clock(datetime.now(UTC)))
+    tokens = TokenService(KEY, timedelta(minutes=5), FixedClock(datetime.now(UTC)))
     users = [uuid4() for _ in range(5)]
     issued = [tokens.issue(user) for user in users]
     assert [tokens.user_id(token) for token in issued] == users

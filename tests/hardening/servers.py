@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -157,3 +158,18 @@ async def proxy_to(target_port: int) -> AsyncIterator[Proxy]:
         yield proxy
     finally:
         await proxy.down()
+
+
+async def all_todos(http: httpx.AsyncClient, auth: dict[str, str]) -> list[dict[str, Any]]:
+    """Every todo of the user behind `auth`, page by page through the API."""
+    todos: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": 100}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await http.get("/api/v1/todos", params=params, headers=auth)).json()
+        todos += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return todos

@@ -4,7 +4,6 @@ across processes, e-mails stay unique, and concurrent creates lose nothing."""
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +12,7 @@ import pytest_asyncio
 from api.support import PASSWORD, TEST_KEY, unique_email
 from sqldb import empty_database
 
-from .servers import running_service
+from .servers import all_todos, running_service
 
 CONCURRENT = 100
 TIMEOUT = httpx.Timeout(30.0)
@@ -117,20 +116,6 @@ async def test_concurrent_creates_by_one_user_are_each_stored_once(service: str)
 
         assert [response.status_code for response in responses] == [201] * CONCURRENT
         acknowledged = {response.json()["id"]: response.json() for response in responses}
-        stored = await _all_todos(http, auth)
+        stored = await all_todos(http, auth)
         assert Counter(todo["id"] for todo in stored) == Counter(acknowledged.keys())
         assert {todo["id"]: todo for todo in stored} == acknowledged
-
-
-async def _all_todos(http: httpx.AsyncClient, auth: dict[str, str]) -> list[dict[str, Any]]:
-    todos: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        params: dict[str, str | int] = {"limit": 100}
-        if cursor:
-            params["cursor"] = cursor
-        page = (await http.get("/api/v1/todos", params=params, headers=auth)).json()
-        todos += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return todos

@@ -31,7 +31,7 @@ from todo_api import create_app
 from todo_sql import create_engine
 from todo_sql.migrations import upgrade
 
-from .servers import proxy_to, running_service
+from .servers import all_todos, proxy_to, running_service
 
 CONNECT_TIMEOUT = 2.0
 RECOVERY_BOUND = 30.0
@@ -194,7 +194,7 @@ async def test_cut_connections_under_write_load_lose_no_acknowledged_write(
                 fetched = await http.get(f"/api/v1/todos/{todo['id']}", headers=auth)
                 assert fetched.status_code == 200, title
                 assert fetched.json() == todo
-            stored = await _all_todos(http, auth)
+            stored = await all_todos(http, auth)
             titles = Counter(todo["title"] for todo in stored)
             assert all(count == 1 for count in titles.values()), titles
             assert set(acknowledged) <= set(titles)
@@ -202,20 +202,6 @@ async def test_cut_connections_under_write_load_lose_no_acknowledged_write(
                 number, n = todo["title"][1:].split("-")
                 assert todo["tags"] == sorted([f"a{number}", f"b{n}", "load"])
             print(f"acknowledged writes checked: {len(acknowledged)}, stored: {len(stored)}")
-
-
-async def _all_todos(http: httpx.AsyncClient, auth: dict[str, str]) -> list[dict[str, Any]]:
-    todos: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        params: dict[str, str | int] = {"limit": 100}
-        if cursor:
-            params["cursor"] = cursor
-        page = (await http.get("/api/v1/todos", params=params, headers=auth)).json()
-        todos += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return todos
 
 
 @pytest.mark.parametrize(
