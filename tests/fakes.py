@@ -1,7 +1,9 @@
-"""Test doubles for the domain's non-storage ports: a clock under the test's control and a cheap,
-inspectable password hasher."""
+"""Test doubles for the domain's ports: a clock under the test's control, a cheap, inspectable
+password hasher, and a unit of work whose storage fails."""
 
 from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
 
 START = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -47,3 +49,22 @@ class FakeHasher:
     def dummy_hash(self) -> str:
         # No password maps to it: the prefix differs from what `hash` produces.
         return "dummy$" + "x" * 32
+
+
+class ExplodingUnitOfWork:
+    """A unit of work whose storage fails on entry with `message` (an unexpected error, not a
+    domain one). Use `functools.partial(ExplodingUnitOfWork, message)` as the factory."""
+
+    def __init__(self, message: str) -> None:
+        self._message = message
+
+    async def __aenter__(self) -> Self:
+        raise RuntimeError(self._message)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None

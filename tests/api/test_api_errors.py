@@ -2,12 +2,13 @@
 and unexpected failures, which never reveal internals."""
 
 from collections.abc import AsyncIterator
-from types import TracebackType
+from functools import partial
 
 import httpx
 from dependency_injector import providers
 from fastapi import FastAPI
 
+from fakes import ExplodingUnitOfWork
 from todo_api import create_app
 
 from .support import PASSWORD, assert_problem, new_account, settings_for, unique_email
@@ -29,32 +30,30 @@ async def test_a_wrong_method_is_a_405_problem_with_allow(client: httpx.AsyncCli
     assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
 
 
-class _Exploding:
-    """A unit of work whose storage fails with a message full of internals."""
-
-    async def __aenter__(self) -> "_Exploding":
-        raise RuntimeError("sqlalchemy.exc.OperationalError: password=hunter2 at 10.1.2.3")
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        return None
-
-
 async def test_an_unexpected_failure_is_a_generic_500(
     memory_app: FastAPI, memory_client: httpx.AsyncClient
 ) -> None:
     account = await new_account(memory_client)
-    memory_app.state.container.uow_factory.override(providers.Object(_Exploding))
+    memory_app.state.container.uow_factory.override(
+        providers.Object(
+            partial(
+                ExplodingUnitOfWork, "sqlalchemy.exc.OperationalError: password=hunter2 at 10.1.2.3"
+            )
+        )
+    )
 
     response = await memory_client.get("/api/v1/todos", headers=account.headers)
 
     body = assert_problem(response, 500)
     assert body["title"] == "Internal Server Error"
-    for secret in ("hunter2", "sqlalchemy", "RuntimeError", "Traceback", "10.1.2.3", "_Exploding"):
+    for secret in (
+        "hunter2",
+        "sqlalchemy",
+        "RuntimeError",
+        "Traceback",
+        "10.1.2.3",
+        "ExplodingUnitOfWork",
+    ):
         assert secret not in response.text
 
 

@@ -5,7 +5,7 @@ import io
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
-from types import TracebackType
+from functools import partial
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ from api.support import (
     settings_for,
     unique_email,
 )
+from fakes import ExplodingUnitOfWork
 from todo_api import create_app
 from todo_api.logs import configure_logging
 
@@ -140,24 +141,13 @@ async def test_one_access_line_per_request_with_the_route_template(
     assert fetched.status_code == 200
 
 
-class _Exploding:
-    async def __aenter__(self) -> "_Exploding":
-        raise RuntimeError("the storage broke")
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        return None
-
-
 async def test_an_unhandled_error_is_logged_once_with_the_request_id(
     small_app: FastAPI, http: httpx.AsyncClient, log_stream: io.StringIO
 ) -> None:
     account = await new_account(http)
-    small_app.state.container.uow_factory.override(providers.Object(_Exploding))
+    small_app.state.container.uow_factory.override(
+        providers.Object(partial(ExplodingUnitOfWork, "the storage broke"))
+    )
 
     response = await http.get("/api/v1/todos", headers={**account.headers, "X-Request-ID": "r-1"})
 
