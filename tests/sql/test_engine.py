@@ -58,7 +58,7 @@ async def test_pool_settings_are_applied() -> None:
     try:
         pool = engine.pool
         assert pool.size() == 3  # type: ignore[attr-defined]
-        assert pool._pre_ping
+        assert not pool._pre_ping  # pinged only after a rest (see engine.py)
         assert pool._recycle == 1800
         assert pool._max_overflow == 2  # type: ignore[attr-defined]
     finally:
