@@ -18,11 +18,28 @@ from todo_domain import TodoService, UserService
 
 TOKEN_PATH = "/api/v1/auth/token"
 
-_bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_PATH, auto_error=False)
-
 
 def container_of(request: Request) -> Container:
     return cast(Container, request.app.state.container)
+
+
+class BearerUser(OAuth2PasswordBearer):
+    """The OAuth2 bearer scheme, resolved all the way to the id of the token's user.
+
+    One dependency instead of a chain (header -> token service -> user id): FastAPI solves
+    each node of the graph on every request, and the chain cost ~25 us a request. Being the
+    scheme itself keeps the OpenAPI security declaration that FastAPI derives from it."""
+
+    async def __call__(self, request: Request) -> UUID:  # type: ignore[override]
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            raise Unauthorized("Authentication required: send 'Authorization: Bearer <token>'.")
+        try:
+            return container_of(request).tokens().user_id(token.strip())
+        except InvalidToken:
+            raise Unauthorized(
+                "The access token is invalid or has expired.", INVALID_TOKEN_CHALLENGE
+            ) from None
 
 
 async def _todo_service(request: Request) -> TodoService:
@@ -37,21 +54,9 @@ async def _token_service(request: Request) -> TokenService:
     return container_of(request).tokens()
 
 
-async def _current_user_id(
-    tokens: Annotated[TokenService, Depends(_token_service)],
-    token: Annotated[str | None, Depends(_bearer)],
-) -> UUID:
-    if token is None:
-        raise Unauthorized("Authentication required: send 'Authorization: Bearer <token>'.")
-    try:
-        return tokens.user_id(token)
-    except InvalidToken:
-        raise Unauthorized(
-            "The access token is invalid or has expired.", INVALID_TOKEN_CHALLENGE
-        ) from None
-
-
 Todos = Annotated[TodoService, Depends(_todo_service)]
 Users = Annotated[UserService, Depends(_user_service)]
 Tokens = Annotated[TokenService, Depends(_token_service)]
-CurrentUserId = Annotated[UUID, Depends(_current_user_id)]
+CurrentUserId = Annotated[
+    UUID, Depends(BearerUser(tokenUrl=TOKEN_PATH, scheme_name="OAuth2PasswordBearer"))
+]
