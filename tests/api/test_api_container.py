@@ -1,4 +1,4 @@
-"""The container: storage chosen by settings, singletons shared, services per request."""
+"""The container: storage chosen by settings, one of everything per container."""
 
 from uuid import uuid4
 
@@ -31,17 +31,18 @@ async def test_sql_storage_selects_the_sql_adapter_on_one_engine() -> None:
         await container.engine().dispose()
 
 
-def test_singletons_are_shared_and_services_are_made_per_call() -> None:
+def test_everything_is_made_once_per_container() -> None:
+    """The services are stateless, so one of each serves every request (no DI per request)."""
     container = build_container(settings_for("memory"))
 
     assert container.uow_factory() is container.uow_factory()
     assert container.clock() is container.clock()
     assert container.tokens() is container.tokens()
     assert isinstance(container.clock(), SystemClock)
-    first, second = container.todo_service(), container.todo_service()
-    assert isinstance(first, TodoService)
-    assert first is not second
+    assert isinstance(container.todo_service(), TodoService)
+    assert container.todo_service() is container.todo_service()
     assert isinstance(container.user_service(), UserService)
+    assert container.user_service() is container.user_service()
 
 
 def test_two_containers_share_nothing() -> None:
