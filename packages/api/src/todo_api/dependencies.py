@@ -5,6 +5,7 @@ dependency runs in the thread pool on every request, and the wiring costs ~100 u
 Tests replace what these return with `container.override`.
 """
 
+from dataclasses import dataclass
 from typing import Annotated, cast
 from uuid import UUID
 
@@ -23,27 +24,41 @@ def container_of(request: Request) -> Container:
     return cast(Container, request.app.state.container)
 
 
-class BearerUser(OAuth2PasswordBearer):
-    """The OAuth2 bearer scheme, resolved all the way to the id of the token's user.
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated user of a request, and the services that act for them."""
 
-    One dependency instead of a chain (header -> token service -> user id): FastAPI solves
-    each node of the graph on every request, and the chain cost ~25 us a request. Being the
-    scheme itself keeps the OpenAPI security declaration that FastAPI derives from it."""
+    user_id: UUID
+    _container: Container
 
-    async def __call__(self, request: Request) -> UUID:  # type: ignore[override]
+    @property
+    def todos(self) -> TodoService:
+        return self._container.todo_service()
+
+    @property
+    def users(self) -> UserService:
+        return self._container.user_service()
+
+
+class BearerCaller(OAuth2PasswordBearer):
+    """The OAuth2 bearer scheme, resolved all the way to the `Caller`.
+
+    The one dependency of an authenticated route: FastAPI solves every node of the graph on
+    each request (~35 us a node with FastAPI 0.165), so the token's user and the services come
+    as one node instead of a chain (header -> token service -> user id, and the service).
+    Being the scheme itself keeps the OpenAPI security declaration FastAPI derives from it."""
+
+    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer":
             raise Unauthorized("Authentication required: send 'Authorization: Bearer <token>'.")
+        container = container_of(request)
         try:
-            return container_of(request).tokens().user_id(token.strip())
+            return Caller(container.tokens().user_id(token.strip()), container)
         except InvalidToken:
             raise Unauthorized(
                 "The access token is invalid or has expired.", INVALID_TOKEN_CHALLENGE
             ) from None
-
-
-async def _todo_service(request: Request) -> TodoService:
-    return container_of(request).todo_service()
 
 
 async def _user_service(request: Request) -> UserService:
@@ -54,9 +69,8 @@ async def _token_service(request: Request) -> TokenService:
     return container_of(request).tokens()
 
 
-Todos = Annotated[TodoService, Depends(_todo_service)]
 Users = Annotated[UserService, Depends(_user_service)]
 Tokens = Annotated[TokenService, Depends(_token_service)]
-CurrentUserId = Annotated[
-    UUID, Depends(BearerUser(tokenUrl=TOKEN_PATH, scheme_name="OAuth2PasswordBearer"))
+Authenticated = Annotated[
+    Caller, Depends(BearerCaller(tokenUrl=TOKEN_PATH, scheme_name="OAuth2PasswordBearer"))
 ]

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Response
 
-from todo_api.dependencies import CurrentUserId, Todos
+from todo_api.dependencies import Authenticated
 from todo_api.etags import IfMatch, etag_of
 from todo_api.problems import PreconditionFailed, problem_responses
 from todo_api.schemas import (
@@ -55,8 +55,8 @@ def _todo_response(todo: Todo, status: int = HTTPStatus.OK, **headers: str) -> R
     responses=problem_responses(413),
     summary="Create a todo",
 )
-async def create_todo(body: TodoCreate, user_id: CurrentUserId, todos: Todos) -> Response:
-    todo = await todos.create(user_id, body.to_domain())
+async def create_todo(body: TodoCreate, caller: Authenticated) -> Response:
+    todo = await caller.todos.create(caller.user_id, body.to_domain())
     # What url_path_for("get_todo") gives, without walking every route of the app.
     location = f"{router.prefix}/{todo.id}"
     return _todo_response(todo, HTTPStatus.CREATED, Location=location)
@@ -64,8 +64,7 @@ async def create_todo(body: TodoCreate, user_id: CurrentUserId, todos: Todos) ->
 
 @router.get("", response_model=TodoPage, summary="List todos, newest first by default")
 async def list_todos(
-    user_id: CurrentUserId,
-    todos: Todos,
+    caller: Authenticated,
     status: StatusName | None = None,
     priority: PriorityName | None = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
@@ -88,15 +87,17 @@ async def list_todos(
         due_after=due_after,
         text=q or None,
     )
-    page = await todos.list(user_id, filter, Sort.parse(sort), PageRequest(limit, cursor))
+    page = await caller.todos.list(
+        caller.user_id, filter, Sort.parse(sort), PageRequest(limit, cursor)
+    )
     return Response(page_json(page.items, page.next_cursor), media_type=JSON)
 
 
 @router.get(
     "/{todo_id}", response_model=TodoOut, responses=problem_responses(404), summary="Get a todo"
 )
-async def get_todo(todo_id: UUID, user_id: CurrentUserId, todos: Todos) -> Response:
-    return _todo_response(await todos.get(user_id, todo_id))
+async def get_todo(todo_id: UUID, caller: Authenticated) -> Response:
+    return _todo_response(await caller.todos.get(caller.user_id, todo_id))
 
 
 @router.patch(
@@ -109,8 +110,7 @@ async def get_todo(todo_id: UUID, user_id: CurrentUserId, todos: Todos) -> Respo
 async def update_todo(
     todo_id: UUID,
     body: TodoUpdate,
-    user_id: CurrentUserId,
-    todos: Todos,
+    caller: Authenticated,
     if_match: Annotated[str | None, Header(description="ETag of the version to change")] = None,
 ) -> Response:
     expected: int | None = None
@@ -118,11 +118,13 @@ async def update_todo(
         condition = IfMatch(if_match)
         expected = condition.single_version
         if expected is None:  # `*` or several tags: check against the current version
-            current = await todos.get(user_id, todo_id)
+            current = await caller.todos.get(caller.user_id, todo_id)
             if not condition.matches(current):
                 raise PreconditionFailed()
             expected = current.version
-    todo = await todos.update(user_id, todo_id, body.to_domain(), expected_version=expected)
+    todo = await caller.todos.update(
+        caller.user_id, todo_id, body.to_domain(), expected_version=expected
+    )
     return _todo_response(todo)
 
 
@@ -133,6 +135,6 @@ async def update_todo(
     responses=problem_responses(404),
     summary="Delete a todo",
 )
-async def delete_todo(todo_id: UUID, user_id: CurrentUserId, todos: Todos) -> Response:
-    await todos.delete(user_id, todo_id)
+async def delete_todo(todo_id: UUID, caller: Authenticated) -> Response:
+    await caller.todos.delete(caller.user_id, todo_id)
     return Response(status_code=HTTPStatus.NO_CONTENT)

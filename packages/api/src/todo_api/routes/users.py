@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Response
 
-from todo_api.dependencies import TOKEN_PATH, CurrentUserId, Tokens, Users
+from todo_api.dependencies import TOKEN_PATH, Authenticated, Tokens, Users
 from todo_api.problems import CONFLICT_TYPE, ApiError, Unauthorized, problem_responses
 from todo_api.schemas import TokenOut, UserCreate, UserOut
 from todo_domain import Conflict, NotFound
@@ -62,8 +62,8 @@ async def issue_token(
     responses=problem_responses(401),
     summary="The user the token belongs to",
 )
-async def me(user_id: CurrentUserId, users: Users) -> UserOut:
+async def me(caller: Authenticated) -> UserOut:
     try:
-        return UserOut.of(await users.get(user_id))
+        return UserOut.of(await caller.users.get(caller.user_id))
     except NotFound:  # a valid token of a user who no longer exists
         raise Unauthorized("The user of this token no longer exists.") from None
