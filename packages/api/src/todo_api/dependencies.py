@@ -44,9 +44,9 @@ class BearerCaller(OAuth2PasswordBearer):
     """The OAuth2 bearer scheme, resolved all the way to the `Caller`.
 
     The one dependency of an authenticated route: FastAPI solves every node of the graph on
-    each request (~35 us a node with FastAPI 0.165), so the token's user and the services come
-    as one node instead of a chain (header -> token service -> user id, and the service).
-    Being the scheme itself keeps the OpenAPI security declaration FastAPI derives from it."""
+    each request (one node is ~5% of the instructions of a get by id), so the user and the
+    services come as one node instead of a chain (header -> token service -> user id, and
+    the service). Being the scheme itself keeps the OpenAPI security declaration."""
 
     async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
