@@ -1,5 +1,6 @@
-"""Pooled connections: no ping in steady use, and a connection the server closed while it
-rested in the pool is replaced on checkout instead of failing the next request.
+"""Lost connections: no ping in steady use; a connection the server closed while it rested
+in the pool is replaced on checkout instead of failing the next request; a read that loses its
+connection outside a transaction runs again on a fresh one, a transaction is never replayed.
 
 (SQLite files are not pooled over a network: these run on PostgreSQL and MariaDB.)
 """
@@ -12,8 +13,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sqldb import migrated_url
-from todo_sql import SqlUnitOfWorkFactory, create_engine
+from builders import make_user
+from sqldb import empty_tables, migrated_url
+from todo_domain import StorageUnavailable
+from todo_sql import SqlUnitOfWork, SqlUnitOfWorkFactory, create_engine
 
 SERVER_BACKENDS = ("postgresql", "mariadb")
 SESSION_ID = {"postgresql": "SELECT pg_backend_pid()", "mariadb": "SELECT CONNECTION_ID()"}
@@ -40,6 +43,8 @@ async def engine_of(backend: str) -> AsyncIterator[Callable[..., AsyncEngine]]:
         return engine
 
     yield make
+    if made:
+        await empty_tables(made[0])
     for engine in made:
         await engine.dispose()
 
@@ -127,3 +132,50 @@ async def test_a_connection_terminated_while_it_rested_is_replaced_without_a_pin
 
     assert await session_id(sql, backend) != first
     assert pings == []
+
+
+async def terminate_own_connection(
+    uow: SqlUnitOfWork, make: Callable[..., AsyncEngine], backend: str
+) -> None:
+    """Ends the unit of work's connection from the server side, and waits until the driver
+    has seen it go (asyncpg reads the goodbye on the event loop)."""
+    session = int(await uow.connection.scalar(text(SESSION_ID[backend])))
+    driver = (await uow.connection.get_raw_connection()).driver_connection
+    await terminate(make, backend, session)
+    for _ in range(100):
+        if backend != "postgresql" or driver.is_closed():
+            return
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # reads outside a transaction
+async def test_a_read_that_lost_its_connection_runs_again_on_a_fresh_one(
+    backend: str, engine_of: Callable[..., AsyncEngine]
+) -> None:
+    sql = SqlUnitOfWorkFactory(engine_of())
+    user = make_user()
+    async with sql() as uow:
+        await uow.users.add(user)
+
+    async with sql() as uow:
+        await terminate_own_connection(uow, engine_of, backend)
+        found = await uow.users.get(user.id)
+
+    assert found == user
+
+
+async def test_a_transaction_that_lost_its_connection_is_not_replayed(
+    backend: str, engine_of: Callable[..., AsyncEngine]
+) -> None:
+    sql = SqlUnitOfWorkFactory(engine_of())
+    written, unsent = make_user(), make_user()
+
+    with pytest.raises(StorageUnavailable):
+        async with sql() as uow:
+            await uow.users.add(written)
+            await terminate_own_connection(uow, engine_of, backend)
+            await uow.users.add(unsent)
+
+    async with sql() as uow:
+        assert await uow.users.get(written.id) is None
+        assert await uow.users.get(unsent.id) is None

@@ -45,9 +45,7 @@ class SqlTodoRepository:
             await _insert_tags(conn, dialect, todo)
 
     async def get(self, owner_id: UUID, todo_id: UUID) -> Todo | None:
-        result = await self._uow.connection.execute(
-            sql.GET_TODO, {"todo_id": todo_id, "owner_id": owner_id}
-        )
+        result = await self._uow.read(sql.GET_TODO, {"todo_id": todo_id, "owner_id": owner_id})
         rows = result.all()
         if not rows:
             return None
@@ -88,15 +86,14 @@ class SqlTodoRepository:
         inline = self._uow.dialect == "postgresql"  # tag names as an array column
         statement = sql.list_todos(sort.key, sort.descending, kind, frozenset(filters), inline)
 
-        conn = self._uow.connection
-        rows = (await conn.execute(statement, params)).all()
+        rows = (await self._uow.read(statement, params)).all()
         shown = rows[: page.limit]  # a further row only says that there is a next page
         if inline:
             todos = [todo_from_row(row[:-1], tuple(row[-1] or ())) for row in shown]
         else:
             names: dict[UUID, list[str]] = {}
             if shown:
-                tag_rows = await conn.execute(
+                tag_rows = await self._uow.read(
                     sql.TAGS_OF_TODOS, {"todo_ids": [r[0] for r in shown]}
                 )
                 for todo_id, name in tag_rows:
@@ -156,11 +153,11 @@ class SqlUserRepository:
             raise Conflict("e-mail already registered")
 
     async def get(self, user_id: UUID) -> User | None:
-        result = await self._uow.connection.execute(sql.GET_USER, {"user_id": user_id})
+        result = await self._uow.read(sql.GET_USER, {"user_id": user_id})
         row = result.first()
         return None if row is None else user_from_row(row)
 
     async def get_by_email(self, email: str) -> User | None:
-        result = await self._uow.connection.execute(sql.GET_USER_BY_EMAIL, {"email": email})
+        result = await self._uow.read(sql.GET_USER_BY_EMAIL, {"email": email})
         row = result.first()
         return None if row is None else user_from_row(row)

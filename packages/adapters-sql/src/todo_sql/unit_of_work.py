@@ -1,9 +1,12 @@
 """One transaction on one pooled connection (the `UnitOfWork` port)."""
 
 import contextlib
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from sqlalchemy import CursorResult, Executable
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from todo_sql.errors import domain_errors, unavailable_error
@@ -54,20 +57,41 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("a unit of work is entered once")
+        self._in_transaction = not self._reads_autocommit
+        self._connection = await self._connect()
+        return self
+
+    async def _connect(self) -> AsyncConnection:
+        connection: AsyncConnection | None = None
         try:
-            self._connection = await self._engine.connect()
-            if self._reads_autocommit:
-                await self._connection.execution_options(isolation_level=AUTOCOMMIT)
-            else:
-                self._in_transaction = True
+            connection = await self._engine.connect()
+            if not self._in_transaction:
+                await connection.execution_options(isolation_level=AUTOCOMMIT)
+            return connection
         except Exception as error:
-            if self._connection is not None:
+            if connection is not None:
                 with contextlib.suppress(Exception):
-                    await self._connection.close()
+                    await connection.close()
             if (unavailable := unavailable_error(error)) is not None:
                 raise unavailable from error
             raise
-        return self
+
+    async def read(
+        self, statement: Executable, params: Mapping[str, Any]
+    ) -> CursorResult[*tuple[Any, ...]]:
+        """Runs a query. Before the first write (PostgreSQL reads run in autocommit) a query
+        that finds its connection closed by the server has no transaction to lose: it runs
+        once more on a fresh connection (SQLAlchemy has already invalidated the pool's
+        older ones), so a database restart or a terminated backend costs no failed read."""
+        try:
+            return await self.connection.execute(statement, params)
+        except DBAPIError as error:
+            if self._in_transaction or not error.connection_invalidated:
+                raise
+        await self.connection.close()
+        self._connection = None  # a failed reconnect leaves nothing to close in __aexit__
+        self._connection = await self._connect()
+        return await self._connection.execute(statement, params)
 
     async def writer(self) -> AsyncConnection:
         """The connection, inside the transaction: the first write begins it."""
@@ -90,7 +114,9 @@ class SqlUnitOfWork:
     ) -> None:
         """A lost connection, in the block or in the commit, becomes `StorageUnavailable`
         (the domain's name for it; the API answers 503). A failed commit always raises."""
-        connection = self.connection
+        connection = self._connection
+        if connection is None:  # the reconnect of a `read` failed: nothing left to end
+            return
         try:
             if exc_type is None:
                 try:
