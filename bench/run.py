@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -88,6 +89,8 @@ class Result:
     non2xx: int
     socket_errors: int
     cpu_us: float = 0.0  # server CPU time per request: robust to a busy neighbour
+    db_cpu_us: float = 0.0  # PostgreSQL's processes, per request
+    load_cpu_us: float = 0.0  # wrk's, per request
 
     @property
     def errors(self) -> int:
@@ -161,13 +164,8 @@ class Server:
         return [int(pid) for pid in found.stdout.split()]
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server and its workers so far (from /proc)."""
-        total = 0
-        for pid in self.pids():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-                total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
-        return total / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time of the server and its workers so far."""
+        return cpu_seconds(self.pids())
 
     def stop(self) -> None:
         process = self.process
@@ -194,6 +192,27 @@ class Server:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU time of these processes so far (from /proc)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def database_pids() -> list[int]:
+    """The PostgreSQL server's processes (its backends included) on this machine."""
+    found = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True)
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it has been waited for
+    return usage.ru_utime + usage.ru_stime
 
 
 def stop_all() -> None:
@@ -334,16 +353,25 @@ def measure(
                     run_wrk(options, server.base, workload, options.warmup, data, nonce + "w")
                     settle()
                 write_data(data, tokens, dataset, current_versions(dsn, dataset))
-                cpu = server.cpu_seconds()
+                database = database_pids()
+                cpu = server.cpu_seconds(), cpu_seconds(database), children_cpu_seconds()
                 raw = run_wrk(options, server.base, workload, options.duration, data, nonce)
-                cpu = server.cpu_seconds() - cpu
+                used = (
+                    server.cpu_seconds() - cpu[0],
+                    cpu_seconds(database) - cpu[1],
+                    children_cpu_seconds() - cpu[2],
+                )
                 result = result_of(dataset.rows, workers, app, workload, raw)
-                result.cpu_us = cpu * 1e6 / max(result.requests, 1)
+                per_request = 1e6 / max(result.requests, 1)
+                result.cpu_us, result.db_cpu_us, result.load_cpu_us = (
+                    seconds * per_request for seconds in used
+                )
                 results.append(result)
                 log(
                     f"  {dataset.rows:>9,} rows {workers}w {app:8} {workload} "
                     f"{result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-                    f"p99 {result.p99_ms:7.2f} ms  cpu {result.cpu_us:5.0f} us/req  "
+                    f"p99 {result.p99_ms:7.2f} ms  cpu {result.cpu_us:5.0f} us/req "
+                    f"(db {result.db_cpu_us:4.0f}, wrk {result.load_cpu_us:3.0f})  "
                     f"errors {result.errors}"
                 )
                 if result.errors:
@@ -459,8 +487,9 @@ def markdown(options: Options, results: list[Result], plan: str, command: str) -
                 "",
                 "| workload | floor req/s | flat req/s | service req/s | service/floor "
                 "| service/flat | p50 ms floor / flat / service | p99 ms floor / flat / service "
-                "| CPU us/req floor / flat / service | errors |",
-                "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+                "| CPU us/req floor / flat / service | DB CPU us/req floor / flat / service "
+                "| errors |",
+                "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
             ]
             for workload in options.workloads:
                 cells = [by.get((rows, workers, app, workload)) for app in APPS]
@@ -481,7 +510,7 @@ def markdown(options: Options, results: list[Result], plan: str, command: str) -
                     f"| {ratio(service.rps, floor.rps) if service and floor else '-'} "
                     f"| {ratio(service.rps, flat.rps) if service and flat else '-'} "
                     f"| {lat('p50_ms')} | {lat('p99_ms')} | {lat('cpu_us', digits=0)} "
-                    f"| {errors} |"
+                    f"| {lat('db_cpu_us', digits=0)} | {errors} |"
                 )
             out.append("")
     workers_seen = sorted({r.workers for r in results})
@@ -490,8 +519,8 @@ def markdown(options: Options, results: list[Result], plan: str, command: str) -
         out += [
             f"### Scaling: {high} workers / {low} worker (req/s, {options.rows:,} todos)",
             "",
-            "| workload | floor | flat | service |",
-            "|---|--:|--:|--:|",
+            "| workload | floor | flat | service | most the cores allow the service |",
+            "|---|--:|--:|--:|--:|",
         ]
         for workload in options.workloads:
             ratios: list[str] = []
@@ -499,8 +528,16 @@ def markdown(options: Options, results: list[Result], plan: str, command: str) -
                 one = by.get((options.rows, low, app, workload))
                 two = by.get((options.rows, high, app, workload))
                 ratios.append(ratio(two.rps, one.rps) if one and two else "-")
-            out.append(f"| {workload} | {' | '.join(ratios)} |")
-        out.append("")
+            one = by.get((options.rows, low, "service", workload))
+            bound = ratio(scaling_bound(one, high), one.rps) if one else "-"
+            out.append(f"| {workload} | {' | '.join(ratios)} | {bound} |")
+        out += [
+            "",
+            "The last column: the machine's cores divided by the CPU one request costs all",
+            "processes together (service + PostgreSQL + wrk, measured at one worker), over",
+            "the one-worker req/s; no number of workers can pass it on these cores.",
+            "",
+        ]
     if options.scale_rows:
         out += [
             f"### Scale: W2 p50 at {options.scale_rows:,} / {options.rows:,} todos (1 worker)",
@@ -529,6 +566,13 @@ def markdown(options: Options, results: list[Result], plan: str, command: str) -
             "",
         ]
     return "\n".join(out)
+
+
+def scaling_bound(one_worker: Result, workers: int) -> float:
+    """The most req/s `workers` workers can reach when every process shares the cores."""
+    per_request = (one_worker.cpu_us + one_worker.db_cpu_us + one_worker.load_cpu_us) / 1e6
+    cores = os.cpu_count() or 1
+    return min(workers / (one_worker.cpu_us / 1e6), cores / per_request)
 
 
 def update_readme(table: str) -> None:
