@@ -10,8 +10,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from todo_api.container import Container, build_container
 from todo_api.limits import BodySizeLimit
-from todo_api.logs import RequestLog, configure_logging
-from todo_api.metrics import MetricsMiddleware
+from todo_api.logs import configure_logging
+from todo_api.observe import RequestObserver
 from todo_api.openapi import install_openapi
 from todo_api.problems import install_problem_handlers
 from todo_api.routes import ROUTERS
@@ -51,10 +51,9 @@ def create_app(settings: Settings) -> FastAPI:
     install_openapi(app)
     for router in ROUTERS:
         app.include_router(router)
-    # The last added runs first: metrics see every response, including a 413, and every
-    # response (and log line) of a request carries its id.
+    # The last added runs first: the observer sees every response, a 413 or a CORS preflight
+    # included, and every response (and log line) of a request carries its id.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=container.metrics())
     if settings.cors_origins:  # off unless configured
         app.add_middleware(
             CORSMiddleware,
@@ -63,7 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
             expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(RequestLog)
+    app.add_middleware(RequestObserver, metrics=container.metrics())
     return app
 
 

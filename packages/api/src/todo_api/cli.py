@@ -128,7 +128,7 @@ def serve_app(
         reload=reload,
         log_config=None,
         server_header=False,
-        access_log=False,  # the app logs one line per request itself (`RequestLog`)
+        access_log=False,  # the app logs one line per request itself (`RequestObserver`)
     )
 
 

@@ -225,7 +225,7 @@ def unexpected_error_response() -> Response:
 
 
 async def _unexpected_error(request: Request, error: Exception) -> Response:
-    # Reached only without `RequestLog` (which logs and answers first); Starlette re-raises
+    # Reached only without `RequestObserver` (which logs and answers first); Starlette re-raises
     # the exception after this response, so the server logs it.
     return unexpected_error_response()
 
