@@ -45,8 +45,7 @@ class SqlTodoRepository:
             await _insert_tags(conn, dialect, todo)
 
     async def get(self, owner_id: UUID, todo_id: UUID) -> Todo | None:
-        result = await self._uow.read(sql.GET_TODO, {"todo_id": todo_id, "owner_id": owner_id})
-        rows = result.all()
+        rows = await self._uow.read(sql.GET_TODO, {"todo_id": todo_id, "owner_id": owner_id})
         if not rows:
             return None
         names = tuple(row[-1] for row in rows if row[-1] is not None)
@@ -86,7 +85,7 @@ class SqlTodoRepository:
         inline = self._uow.dialect == "postgresql"  # tag names as an array column
         statement = sql.list_todos(sort.key, sort.descending, kind, frozenset(filters), inline)
 
-        rows = (await self._uow.read(statement, params)).all()
+        rows = await self._uow.read(statement, params)
         shown = rows[: page.limit]  # a further row only says that there is a next page
         if inline:
             todos = [todo_from_row(row[:-1], tuple(row[-1] or ())) for row in shown]
@@ -153,11 +152,9 @@ class SqlUserRepository:
             raise Conflict("e-mail already registered")
 
     async def get(self, user_id: UUID) -> User | None:
-        result = await self._uow.read(sql.GET_USER, {"user_id": user_id})
-        row = result.first()
-        return None if row is None else user_from_row(row)
+        rows = await self._uow.read(sql.GET_USER, {"user_id": user_id})
+        return user_from_row(rows[0]) if rows else None
 
     async def get_by_email(self, email: str) -> User | None:
-        result = await self._uow.read(sql.GET_USER_BY_EMAIL, {"email": email})
-        row = result.first()
-        return None if row is None else user_from_row(row)
+        rows = await self._uow.read(sql.GET_USER_BY_EMAIL, {"email": email})
+        return user_from_row(rows[0]) if rows else None

@@ -1,14 +1,15 @@
 """One transaction on one pooled connection (the `UnitOfWork` port)."""
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import CursorResult, Executable
+from sqlalchemy import Executable
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from todo_sql.driver_reads import DriverReads
 from todo_sql.errors import domain_errors, unavailable_error
 from todo_sql.repositories import SqlTodoRepository, SqlUserRepository
 
@@ -31,8 +32,9 @@ class SqlUnitOfWork:
     could not upgrade).
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, driver_reads: DriverReads | None = None) -> None:
         self._engine = engine
+        self._driver_reads = driver_reads
         self.dialect = engine.dialect.name
         self._connection: AsyncConnection | None = None
         self._reads_autocommit = self.dialect == "postgresql"
@@ -78,20 +80,31 @@ class SqlUnitOfWork:
 
     async def read(
         self, statement: Executable, params: Mapping[str, Any]
-    ) -> CursorResult[*tuple[Any, ...]]:
-        """Runs a query. Before the first write (PostgreSQL reads run in autocommit) a query
-        that finds its connection closed by the server has no transaction to lose: it runs
-        once more on a fresh connection (SQLAlchemy has already invalidated the pool's
-        older ones), so a database restart or a terminated backend costs no failed read."""
+    ) -> Sequence[Sequence[Any]]:
+        """The rows of a query.
+
+        Before the first write (PostgreSQL reads run in autocommit) a query has no transaction
+        to disturb, which allows two things: it runs on the driver itself (`DriverReads`,
+        when usable), and, should that fail, once more through SQLAlchemy, which then says
+        what went wrong; and a query that finds its connection closed by the server runs once
+        more on a fresh connection (SQLAlchemy has already invalidated the pool's older ones),
+        so a database restart or a terminated backend costs no failed read."""
+        reads = self._driver_reads
+        if reads is not None and not self._in_transaction and reads.usable:
+            with contextlib.suppress(Exception):  # run again below, where errors are mapped
+                connection = self.connection.sync_connection.connection  # type: ignore[union-attr]
+                rows = await reads.fetch(connection.driver_connection, statement, params)
+                if rows is not None:
+                    return rows
         try:
-            return await self.connection.execute(statement, params)
+            return (await self.connection.execute(statement, params)).all()
         except DBAPIError as error:
             if self._in_transaction or not error.connection_invalidated:
                 raise
         await self.connection.close()
         self._connection = None  # a failed reconnect leaves nothing to close in __aexit__
         self._connection = await self._connect()
-        return await self._connection.execute(statement, params)
+        return (await self._connection.execute(statement, params)).all()
 
     async def writer(self) -> AsyncConnection:
         """The connection, inside the transaction: the first write begins it."""
@@ -149,6 +162,8 @@ class SqlUnitOfWorkFactory:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        asyncpg = engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg"
+        self._driver_reads = DriverReads(engine) if asyncpg else None
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, self._driver_reads)
