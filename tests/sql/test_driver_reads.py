@@ -2,14 +2,15 @@
 execution gives, fall back to it whenever they cannot or fail, and step aside while anyone
 listens to statement execution."""
 
+import asyncio
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from builders import make_todo, store
 from todo_domain import PageRequest, Priority, Sort, Status, Todo, TodoFilter
@@ -160,3 +161,28 @@ async def test_reads_after_a_write_stay_in_the_transaction(
 
     assert found == todo
     assert driver_fetches == []
+
+
+@pytest.mark.parametrize("through_sqlalchemy", [False, True])
+async def test_the_writes_after_reads_are_one_transaction(
+    sql: SqlUnitOfWorkFactory, owner: UUID, through_sqlalchemy: bool
+) -> None:
+    """Reads run outside a transaction (on the driver, or through SQLAlchemy in autocommit);
+    the first write then begins a real one: one snapshot time, and all of it or nothing."""
+    todo = make_todo(owner)
+
+    async def read_then_write_then_fail() -> None:
+        async with sql() as uow:
+            assert await uow.todos.get(owner, todo.id) is None
+            await uow.todos.add(todo)
+            connection = await uow.writer()
+            began = await connection.scalar(text("SELECT transaction_timestamp()"))
+            await asyncio.sleep(0.01)
+            assert await connection.scalar(text("SELECT transaction_timestamp()")) == began
+            raise RuntimeError("after the write")
+
+    with listening(sql) if through_sqlalchemy else nullcontext(), pytest.raises(RuntimeError):
+        await read_then_write_then_fail()
+
+    async with sql() as uow:
+        assert await uow.todos.get(owner, todo.id) is None

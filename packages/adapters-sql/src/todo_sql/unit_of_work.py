@@ -25,11 +25,13 @@ class SqlUnitOfWork:
     first statement. Isolation is READ COMMITTED on PostgreSQL and MariaDB/MySQL (see
     `engine.create_engine`), serialised writers on SQLite.
 
-    PostgreSQL reads before the first write run in autocommit mode: under READ COMMITTED
+    PostgreSQL reads before the first write run outside a transaction: under READ COMMITTED
     every statement sees its own snapshot anyway, inside a transaction or not, so a read-only
-    unit of work means the same without its BEGIN and COMMIT round trips. SQLite's driver
-    begins with the first write by itself (reads never hold a snapshot that a later write
-    could not upgrade).
+    unit of work means the same without its BEGIN and COMMIT round trips. The connection is
+    switched to autocommit only when such a read goes through SQLAlchemy (reads on the driver
+    need no switch), so a unit of work that starts with a write pays for no switching. SQLite's
+    driver begins with the first write by itself (reads never hold a snapshot that a later
+    write could not upgrade).
     """
 
     def __init__(self, engine: AsyncEngine, driver_reads: DriverReads | None = None) -> None:
@@ -39,6 +41,7 @@ class SqlUnitOfWork:
         self._connection: AsyncConnection | None = None
         self._reads_autocommit = self.dialect == "postgresql"
         self._in_transaction = False
+        self._autocommit = False  # switched on for the reads through SQLAlchemy
         self._todos = SqlTodoRepository(self)
         self._users = SqlUserRepository(self)
 
@@ -64,16 +67,10 @@ class SqlUnitOfWork:
         return self
 
     async def _connect(self) -> AsyncConnection:
-        connection: AsyncConnection | None = None
+        self._autocommit = False
         try:
-            connection = await self._engine.connect()
-            if not self._in_transaction:
-                await connection.execution_options(isolation_level=AUTOCOMMIT)
-            return connection
+            return await self._engine.connect()
         except Exception as error:
-            if connection is not None:
-                with contextlib.suppress(Exception):
-                    await connection.close()
             if (unavailable := unavailable_error(error)) is not None:
                 raise unavailable from error
             raise
@@ -97,22 +94,32 @@ class SqlUnitOfWork:
                 if rows is not None:
                     return rows
         try:
-            return (await self.connection.execute(statement, params)).all()
+            return await self._read_through_sqlalchemy(statement, params)
         except DBAPIError as error:
             if self._in_transaction or not error.connection_invalidated:
                 raise
         await self.connection.close()
         self._connection = None  # a failed reconnect leaves nothing to close in __aexit__
         self._connection = await self._connect()
-        return (await self._connection.execute(statement, params)).all()
+        return await self._read_through_sqlalchemy(statement, params)
+
+    async def _read_through_sqlalchemy(
+        self, statement: Executable, params: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        connection = self.connection
+        if not (self._in_transaction or self._autocommit or connection.in_transaction()):
+            await connection.execution_options(isolation_level=AUTOCOMMIT)
+            self._autocommit = True
+        return (await connection.execute(statement, params)).all()
 
     async def writer(self) -> AsyncConnection:
         """The connection, inside the transaction: the first write begins it."""
         connection = self.connection
-        if not self._in_transaction:
+        if self._autocommit:
             await connection.commit()  # ends the autocommit reads (nothing is sent)
             await connection.execution_options(isolation_level=self._isolation)
-            self._in_transaction = True
+            self._autocommit = False
+        self._in_transaction = True
         return connection
 
     @property
