@@ -194,20 +194,31 @@ class Server:
             return "(no log)"
 
 
-def cpu_seconds(pids: Sequence[int]) -> float:
-    """User + system CPU time of these processes so far (from /proc)."""
-    total = 0
+def cpu_by_process(pids: Sequence[int]) -> dict[int, float]:
+    """User + system CPU seconds of each of these processes so far (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[int, float] = {}
     for pid in pids:
         with contextlib.suppress(OSError, IndexError, ValueError):
             fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
-    return total / os.sysconf("SC_CLK_TCK")
+            used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return used
 
 
-def database_pids() -> list[int]:
-    """The PostgreSQL server's processes (its backends included) on this machine."""
+def cpu_seconds(pids: Sequence[int]) -> float:
+    return sum(cpu_by_process(pids).values())
+
+
+def database_cpu() -> dict[int, float]:
+    """CPU so far of the PostgreSQL server's processes (backends included)."""
     found = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True)
-    return [int(pid) for pid in found.stdout.split()]
+    return cpu_by_process([int(pid) for pid in found.stdout.split()])
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two readings; a process that started in between counts whole (a
+    backend the pool opened during the measurement)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def children_cpu_seconds() -> float:
@@ -353,13 +364,16 @@ def measure(
                     run_wrk(options, server.base, workload, options.warmup, data, nonce + "w")
                     settle()
                 write_data(data, tokens, dataset, current_versions(dsn, dataset))
-                database = database_pids()
-                cpu = server.cpu_seconds(), cpu_seconds(database), children_cpu_seconds()
+                server_cpu, database, load = (
+                    server.cpu_seconds(),
+                    database_cpu(),
+                    children_cpu_seconds(),
+                )
                 raw = run_wrk(options, server.base, workload, options.duration, data, nonce)
                 used = (
-                    server.cpu_seconds() - cpu[0],
-                    cpu_seconds(database) - cpu[1],
-                    children_cpu_seconds() - cpu[2],
+                    server.cpu_seconds() - server_cpu,
+                    cpu_since(database, database_cpu()),
+                    children_cpu_seconds() - load,
                 )
                 result = result_of(dataset.rows, workers, app, workload, raw)
                 per_request = 1e6 / max(result.requests, 1)
