@@ -14,15 +14,15 @@ import atexit
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import delete, make_url, text
+from sqlalchemy import delete, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from todo_sql import SqlUnitOfWorkFactory, create_engine, metadata
@@ -199,3 +199,20 @@ async def sql_factory(backend: str) -> AsyncIterator[SqlUnitOfWorkFactory]:
                 await empty_tables(engine)
         finally:
             await engine.dispose()
+
+
+@contextmanager
+def executed_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The statements SQLAlchemy executes on `engine` meanwhile. While it listens, every read
+    goes through SQLAlchemy's execution (`todo_sql.driver_reads` steps aside), as with the
+    slow-query log."""
+    statements: list[str] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", before)

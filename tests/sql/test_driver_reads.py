@@ -3,16 +3,16 @@ execution gives, fall back to it whenever they cannot or fail, and step aside wh
 listens to statement execution."""
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from builders import make_todo, store
+from sqldb import executed_statements
 from todo_domain import PageRequest, Priority, Sort, Status, Todo, TodoFilter
 from todo_sql import SqlUnitOfWorkFactory
 from todo_sql import statements as sql_statements
@@ -28,21 +28,6 @@ QUERIES = [
     (TodoFilter(), Sort.parse("-due_date")),
     (TodoFilter(), Sort.parse("priority")),
 ]
-
-
-@contextmanager
-def listening(sql: SqlUnitOfWorkFactory) -> Iterator[list[str]]:
-    """A statement listener, as the slow-query log has: every read goes through SQLAlchemy."""
-    seen: list[str] = []
-
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(sql.engine.sync_engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(sql.engine.sync_engine, "before_cursor_execute", before)
 
 
 @pytest.fixture
@@ -109,7 +94,7 @@ async def test_pages_on_the_driver_equal_pages_through_sqlalchemy(
 
     for query in QUERIES:
         on_driver = await every_page(sql, owner, query)
-        with listening(sql) as seen:
+        with executed_statements(sql.engine) as seen:
             through_sqlalchemy = await every_page(sql, owner, query)
 
         assert on_driver == through_sqlalchemy
@@ -128,7 +113,7 @@ async def test_a_read_that_fails_on_the_driver_runs_again_through_sqlalchemy(
         raise ConnectionResetError("the driver broke")
 
     monkeypatch.setattr(DriverReads, "fetch", broken)
-    with listening(sql) as seen:
+    with executed_statements(sql.engine) as seen:
         async with sql() as uow:
             found = await uow.todos.get(owner, todo.id)
 
@@ -181,7 +166,10 @@ async def test_the_writes_after_reads_are_one_transaction(
             assert await connection.scalar(text("SELECT transaction_timestamp()")) == began
             raise RuntimeError("after the write")
 
-    with listening(sql) if through_sqlalchemy else nullcontext(), pytest.raises(RuntimeError):
+    with (
+        executed_statements(sql.engine) if through_sqlalchemy else nullcontext(),
+        pytest.raises(RuntimeError),
+    ):
         await read_then_write_then_fail()
 
     async with sql() as uow:

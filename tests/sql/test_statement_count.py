@@ -1,35 +1,17 @@
 """A list call costs the same number of statements whatever the page size (no N+1)."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import event
-
 from builders import make_todo, store
+from sqldb import executed_statements
 from todo_domain import PageRequest, Sort, TodoFilter
 from todo_sql import SqlUnitOfWorkFactory
-
-
-@contextmanager
-def counting(sql: SqlUnitOfWorkFactory) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(sql.engine.sync_engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(sql.engine.sync_engine, "before_cursor_execute", before)
 
 
 async def statements_to_list(sql: SqlUnitOfWorkFactory, owner: UUID, limit: int) -> list[str]:
     async with sql() as uow:
         await uow.todos.get(owner, owner)  # warm up: the connection is checked out and pinged
-        with counting(sql) as statements:
+        with executed_statements(sql.engine) as statements:
             page = await uow.todos.list(owner, TodoFilter(), Sort(), PageRequest(limit=limit))
     assert len(page.items) == limit
     return statements
@@ -53,7 +35,7 @@ async def test_a_list_is_two_statements_for_one_item_and_for_a_hundred(
 
 async def test_an_empty_page_is_one_statement(sql: SqlUnitOfWorkFactory, owner: UUID) -> None:
     async with sql() as uow:
-        with counting(sql) as statements:
+        with executed_statements(sql.engine) as statements:
             page = await uow.todos.list(owner, TodoFilter(), Sort(), PageRequest())
     assert page.items == ()
     assert len(statements) == 1
@@ -63,6 +45,6 @@ async def test_get_is_one_statement(sql: SqlUnitOfWorkFactory, owner: UUID) -> N
     todo = make_todo(owner, tags=("a", "b", "c"))
     await store(sql, [todo])
     async with sql() as uow:
-        with counting(sql) as statements:
+        with executed_statements(sql.engine) as statements:
             assert await uow.todos.get(owner, todo.id) == todo
     assert len(statements) == 1
