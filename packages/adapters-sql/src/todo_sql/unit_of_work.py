@@ -1,6 +1,7 @@
 """One transaction on one pooled connection (the `UnitOfWork` port)."""
 
 import contextlib
+import logging
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from todo_sql.driver_reads import DriverReads
 from todo_sql.errors import domain_errors, unavailable_error
 from todo_sql.repositories import SqlTodoRepository, SqlUserRepository
+
+log = logging.getLogger(__name__)
 
 AUTOCOMMIT = "AUTOCOMMIT"
 READ_COMMITTED = "READ COMMITTED"
@@ -80,7 +83,7 @@ class SqlUnitOfWork:
     ) -> Sequence[Sequence[Any]]:
         """The rows of a query.
 
-        Before the first write (PostgreSQL reads run in autocommit) a query has no transaction
+        Before the first write (PostgreSQL: outside a transaction) a query has no transaction
         to disturb, which allows two things: it runs on the driver itself (`DriverReads`,
         when usable), and, should that fail, once more through SQLAlchemy, which then says
         what went wrong; and a query that finds its connection closed by the server runs once
@@ -88,9 +91,15 @@ class SqlUnitOfWork:
         so a database restart or a terminated backend costs no failed read."""
         reads = self._driver_reads
         if reads is not None and not self._in_transaction and reads.usable:
-            with contextlib.suppress(Exception):  # run again below, where errors are mapped
+            try:
                 connection = self.connection.sync_connection.connection  # type: ignore[union-attr]
                 rows = await reads.fetch(connection.driver_connection, statement, params)
+            except Exception:
+                # Run again below, where errors are mapped and a lost connection replaced.
+                log.debug(
+                    "a read on the driver failed; running it through SQLAlchemy", exc_info=True
+                )
+            else:
                 if rows is not None:
                     return rows
         try:
