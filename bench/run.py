@@ -551,7 +551,8 @@ def markdown(options: Options, results: list[Result], plan: str, command: str) -
             "",
             "The last column: the machine's cores divided by the CPU one request costs all",
             "processes together (service + PostgreSQL + wrk, measured at one worker), over",
-            "the one-worker req/s; no number of workers can pass it on these cores.",
+            "the one-worker req/s: no number of workers passes it on these cores while a",
+            "request costs what it costs at one worker (with more it costs more, not less).",
             "",
         ]
     if options.scale_rows:
