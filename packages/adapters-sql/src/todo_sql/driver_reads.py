@@ -63,8 +63,8 @@ class DriverReads:
     async def fetch(
         self, driver_connection: Any, statement: Executable, params: Mapping[str, Any]
     ) -> list[list[Any]] | None:
-        """The rows of `statement`, or None when it cannot run this way (list parameters
-        that SQLAlchemy expands when it executes)."""
+        """The rows of `statement`, or None when it cannot run this way (not a SELECT, or
+        parameters that SQLAlchemy works out per execution: expanded lists, callables)."""
         if statement in self._compiled:
             compiled = self._compiled[statement]
         else:
@@ -81,8 +81,8 @@ class DriverReads:
         compiled = statement.compile(dialect=dialect)
         binds = compiled.binds
         names = tuple(compiled.positiontup or ())
-        if any(bind.expanding or bind.literal_execute for bind in binds.values()):
-            return None
+        if any(b.expanding or b.literal_execute or b.callable for b in binds.values()):
+            return None  # values SQLAlchemy works out per execution
         bind_processors = [
             binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
         ]
