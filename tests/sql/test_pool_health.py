@@ -125,10 +125,7 @@ async def test_a_connection_terminated_while_it_rested_is_replaced_without_a_pin
         assert driver is not None
 
     await terminate(engine_of, backend, first)
-    for _ in range(100):  # let the event loop read the server's goodbye
-        if driver.is_closed():
-            break
-        await asyncio.sleep(0.01)
+    await seen_closed(driver)
 
     assert await session_id(sql, backend) != first
     assert pings == []
@@ -143,10 +140,17 @@ async def terminate_own_connection(
     driver = (await uow.connection.get_raw_connection()).driver_connection
     assert driver is not None
     await terminate(make, backend, session)
+    if backend == "postgresql":
+        await seen_closed(driver)
+
+
+async def seen_closed(asyncpg_connection: Any) -> None:
+    """Lets the event loop read the server's goodbye on an asyncpg connection."""
     for _ in range(100):
-        if backend != "postgresql" or driver.is_closed():
+        if asyncpg_connection.is_closed():
             return
         await asyncio.sleep(0.01)
+    raise AssertionError("the terminated connection still looks open")
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])  # reads outside a transaction
