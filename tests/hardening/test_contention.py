@@ -119,3 +119,22 @@ async def test_concurrent_creates_by_one_user_are_each_stored_once(service: str)
         stored = await all_todos(http, auth)
         assert Counter(todo["id"] for todo in stored) == Counter(acknowledged.keys())
         assert {todo["id"]: todo for todo in stored} == acknowledged
+
+
+async def test_concurrent_patches_without_if_match_each_apply_in_turn(service: str) -> None:
+    writers = 30
+    async with _client(service) as http:
+        auth = await _account(http)
+        created = await http.post("/api/v1/todos", json={"title": "start"}, headers=auth)
+        url = created.headers["location"]
+
+        responses = await asyncio.gather(
+            *(http.patch(url, json={"title": f"writer {n}"}, headers=auth) for n in range(writers))
+        )
+
+        assert Counter(response.status_code for response in responses) == {200: writers}
+        versions = sorted(response.json()["version"] for response in responses)
+        assert versions == list(range(2, writers + 2))
+        final = (await http.get(url, headers=auth)).json()
+        assert final["version"] == writers + 1
+        assert final in [response.json() for response in responses]

@@ -38,6 +38,11 @@ class StorageUnavailable(DomainError):
     outcome is unknown (a later read tells). Worth retrying after a moment."""
 
 
+class StorageBusy(StorageUnavailable):
+    """The storage is up but could not serve the operation in time (locks held too long,
+    too many writers at once). The operation did not happen; worth retrying after a moment."""
+
+
 class AuthenticationFailed(DomainError):
     """Wrong e-mail or password; deliberately does not say which."""
 

@@ -1,16 +1,25 @@
 """Todo use cases. Each call is one unit of work and only ever touches the caller's todos."""
 
+import asyncio
 import dataclasses
+import random
 from datetime import datetime
 from uuid import UUID
 
 from todo_domain import rules
 from todo_domain.changes import UNSET, NewTodo, TodoChanges
 from todo_domain.entities import Status, Todo
-from todo_domain.errors import NotFound, VersionConflict
+from todo_domain.errors import NotFound, StorageBusy, VersionConflict
 from todo_domain.ids import new_id
 from todo_domain.ports import Clock, UnitOfWorkFactory
 from todo_domain.query import Page, PageRequest, Sort, TodoFilter
+
+# A change without an expected version that loses its compare-and-set to a concurrent writer
+# is applied again to the newer version, at most this many times in all (each round of
+# contenders has a winner, so this covers that many writers at once), with a short random
+# pause so that the losers of a round do not collide again in lockstep.
+UPDATE_ATTEMPTS = 50
+_RETRY_PAUSE_MAX = 0.005
 
 
 class TodoService:
@@ -59,10 +68,32 @@ class TodoService:
         changes: TodoChanges,
         expected_version: int | None = None,
     ) -> Todo:
-        """Apply `changes`; with `expected_version`, only if the todo is still at that version.
+        """Apply `changes`; with `expected_version`, only if the todo is still at that version
+        (else `VersionConflict`). Without it the change applies to whatever version is current
+        when it is stored: the last writer wins, and every change gets its own version.
 
         A change that changes nothing leaves the todo (and its version) as it is.
         """
+        attempts = 0
+        while True:
+            try:
+                return await self._update_once(owner_id, todo_id, changes, expected_version)
+            except VersionConflict as error:
+                attempts += 1
+                if expected_version is not None:
+                    raise
+                if attempts == UPDATE_ATTEMPTS:
+                    raise StorageBusy("the todo has too many writers at once") from error
+            await asyncio.sleep(random.uniform(0, _RETRY_PAUSE_MAX))
+
+    async def _update_once(
+        self,
+        owner_id: UUID,
+        todo_id: UUID,
+        changes: TodoChanges,
+        expected_version: int | None,
+    ) -> Todo:
+        """Find, check the expected version, apply, stamp, store (a compare-and-set)."""
         async with self._uow() as uow:
             current = _found(await uow.todos.get(owner_id, todo_id))
             if expected_version is not None and current.version != expected_version:
