@@ -44,6 +44,7 @@ class SqlUnitOfWork:
         self._connection: AsyncConnection | None = None
         self._reads_autocommit = self.dialect == "postgresql"
         self._in_transaction = False
+        self._wrote = False  # a read may run again on a fresh connection until the first write
         self._autocommit = False  # switched on for the reads through SQLAlchemy
         self._todos = SqlTodoRepository(self)
         self._users = SqlUserRepository(self)
@@ -83,12 +84,13 @@ class SqlUnitOfWork:
     ) -> Sequence[Sequence[Any]]:
         """The rows of a query.
 
-        Before the first write (PostgreSQL: outside a transaction) a query has no transaction
-        to disturb, which allows two things: it runs on the driver itself (`DriverReads`,
-        when usable), and, should that fail, once more through SQLAlchemy, which then says
-        what went wrong; and a query that finds its connection closed by the server runs once
-        more on a fresh connection (SQLAlchemy has already invalidated the pool's older ones),
-        so a database restart or a terminated backend costs no failed read."""
+        Outside a transaction (PostgreSQL, before the first write) a query runs on the driver
+        itself (`DriverReads`, when usable), and, should that fail, once more through
+        SQLAlchemy, which then says what went wrong. Before the first write a query that finds
+        its connection closed by the server runs once more on a fresh connection (SQLAlchemy
+        has already invalidated the pool's older ones): under READ COMMITTED the reads before
+        it lose nothing with their connection (MariaDB's implicit transaction has written
+        nothing yet), so a database restart or a killed connection costs no failed read."""
         reads = self._driver_reads
         if reads is not None and not self._in_transaction and reads.usable:
             try:
@@ -105,7 +107,7 @@ class SqlUnitOfWork:
         try:
             return await self._read_through_sqlalchemy(statement, params)
         except DBAPIError as error:
-            if self._in_transaction or not error.connection_invalidated:
+            if self._wrote or not error.connection_invalidated:
                 raise
         await self.connection.close()
         self._connection = None  # a failed reconnect leaves nothing to close in __aexit__
@@ -128,7 +130,7 @@ class SqlUnitOfWork:
             await connection.commit()  # ends the autocommit reads (nothing is sent)
             await connection.execution_options(isolation_level=self._isolation)
             self._autocommit = False
-        self._in_transaction = True
+        self._in_transaction = self._wrote = True
         return connection
 
     @property
