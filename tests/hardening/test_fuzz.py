@@ -1,8 +1,10 @@
-"""Schemathesis against the service's own OpenAPI document, authenticated, on memory storage
-through ASGI: no 5xx, every response as documented, no internals in any error body."""
+"""Schemathesis against the service's own OpenAPI document, authenticated, on every storage
+backend (memory, SQLite, PostgreSQL, MariaDB) through ASGI: no 5xx, every response as
+documented, no internals in any error body."""
 
 import asyncio
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +18,9 @@ from schemathesis import Case
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.conftest import cheap_hasher
-from api.support import create_todo, new_account, settings_for
-from todo_api import create_app
+from api.support import create_todo, empty_tables, new_account, settings_for
+from sqldb import migrated_url
+from todo_api import Settings, create_app
 
 EXAMPLES_PER_OPERATION = 100
 
@@ -28,35 +31,50 @@ INTERNALS = re.compile(
 )
 
 
-def _app() -> FastAPI:
-    app = create_app(settings_for("memory"))
+BACKENDS = ("memory", "sqlite", "postgresql", "mariadb")
+
+
+def _app(settings: Settings) -> FastAPI:
+    app = create_app(settings)
     app.state.container.hasher.override(providers.Singleton(cheap_hasher))
     return app
 
 
-APP = _app()
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+# The document is the same on every storage; each case is sent to the app of its backend.
+schema = schemathesis.openapi.from_asgi("/openapi.json", _app(settings_for("memory")))
 
 
 @dataclass(frozen=True)
 class Fuzzer:
+    app: FastAPI
     headers: dict[str, str]
     todo_ids: list[str]
 
 
-@pytest.fixture(scope="module")
-def fuzzer() -> Fuzzer:
-    """A registered user (so that the fuzzed requests get past authentication) with some
-    todos (so that reads and changes of one reach an existing todo, not only 404)."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def fuzzer(request: pytest.FixtureRequest) -> Iterator[Fuzzer]:
+    """The app on one storage backend (schemathesis runs its lifespan, on its own event loop),
+    and a registered user of it (so that the fuzzed requests get past authentication) with
+    some todos (so that reads and changes of one reach an existing todo, not only 404)."""
+    backend: str = request.param
+    url = None if backend == "memory" else asyncio.run(migrated_url(backend))
+    settings = settings_for("memory") if url is None else settings_for("sql", url)
+    app = _app(settings)
+    # Memory storage lives in the app; a SQL database is set up through an app of its own,
+    # on this event loop, so that the fuzzed app's pool stays on schemathesis' loop.
+    setup = app if url is None else _app(settings)
 
     async def set_up() -> Fuzzer:
-        transport = httpx.ASGITransport(app=APP)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            account = await new_account(client)
-            todos = [await create_todo(client, account, title=f"t{n}") for n in range(5)]
-            return Fuzzer(account.headers, [todo["id"] for todo in todos])
+        async with setup.router.lifespan_context(setup):
+            transport = httpx.ASGITransport(app=setup)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                account = await new_account(client)
+                todos = [await create_todo(client, account, title=f"t{n}") for n in range(5)]
+                return Fuzzer(app, account.headers, [todo["id"] for todo in todos])
 
-    return asyncio.run(set_up())
+    yield asyncio.run(set_up())
+    if url is not None and backend != "sqlite":  # a SQLite copy belongs to this module alone
+        asyncio.run(empty_tables(url))
 
 
 def _aim_at_existing_todos(case: Case[Any], fuzzer: Fuzzer) -> None:
@@ -78,7 +96,7 @@ def _aim_at_existing_todos(case: Case[Any], fuzzer: Fuzzer) -> None:
 )
 def test_fuzz(case: Case[Any], fuzzer: Fuzzer) -> None:
     _aim_at_existing_todos(case, fuzzer)
-    response = case.call(headers=fuzzer.headers)
+    response = case.call(headers=fuzzer.headers, app=fuzzer.app)
     case.validate_response(
         response, headers=fuzzer.headers, excluded_checks=[positive_data_acceptance]
     )
