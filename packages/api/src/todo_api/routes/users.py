@@ -3,7 +3,7 @@
 from http import HTTPStatus
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Response
+from fastapi import APIRouter, Form, Request, Response
 
 from todo_api.dependencies import TOKEN_PATH, Authenticated, Tokens, Users
 from todo_api.problems import CONFLICT_TYPE, ApiError, Unauthorized, problem_responses
@@ -19,7 +19,7 @@ router = APIRouter(tags=["users"], responses=problem_responses(500))
     "/api/v1/users",
     status_code=HTTPStatus.CREATED,
     response_model=UserOut,
-    responses=problem_responses(409, 413, 422),
+    responses=problem_responses(409, 413, 422, 503),
     summary="Register a user",
 )
 async def register(body: UserCreate, users: Users) -> Response:
@@ -39,10 +39,11 @@ async def register(body: UserCreate, users: Users) -> Response:
 @router.post(
     TOKEN_PATH,
     response_model=TokenOut,
-    responses=problem_responses(401, 413, 422),
+    responses=problem_responses(401, 413, 422, 429, 503),
     summary="Log in: exchange e-mail (as `username`) and password for a bearer token",
 )
 async def issue_token(
+    request: Request,
     username: Annotated[str, Form(max_length=254, description="The e-mail address")],
     password: Annotated[str, Form(max_length=1024)],
     users: Users,
@@ -51,7 +52,10 @@ async def issue_token(
 ) -> TokenOut:
     # Form fields rather than `OAuth2PasswordRequestForm`: a class dependency would run in the
     # thread pool on every call.
-    user = await users.authenticate(username, password)
+    # The peer's address: behind a reverse proxy that is the proxy's, unless uvicorn is told
+    # to trust its forwarded headers (README: client addresses).
+    address = request.client.host if request.client is not None else ""
+    user = await users.authenticate(username, password, address=address)
     return TokenOut(access_token=tokens.issue(user.id), expires_in=tokens.lifetime_seconds)
 
 
