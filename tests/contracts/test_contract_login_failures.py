@@ -115,12 +115,16 @@ async def test_failures_are_invisible_to_others_until_commit(
 
 async def test_a_rolled_back_unit_of_work_records_nothing(uow_factory: UnitOfWorkFactory) -> None:
     await record(uow_factory, (ADA_HERE, at(1)))
-    with pytest.raises(RuntimeError):
+
+    async def change_then_fail() -> None:
         async with uow_factory() as uow:
             await uow.login_failures.add(ADA_HERE, at(2))
-            await uow.login_failures.clear(BOB_HERE)
+            await uow.login_failures.clear(ADA_HERE)
             await uow.login_failures.prune(at(5))
             raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError, match="rolled back"):
+        await change_then_fail()
     assert await latest(uow_factory) == [at(1)]
 
 
