@@ -1,16 +1,31 @@
 """Users and authentication: register, log in (OAuth2 password flow), who am I."""
 
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 
 from todo_api.dependencies import TOKEN_PATH, Authenticated, Tokens, Users
-from todo_api.problems import CONFLICT_TYPE, ApiError, Unauthorized, problem_responses
+from todo_api.problems import (
+    CONFLICT_TYPE,
+    ApiError,
+    Problem,
+    Unauthorized,
+    problem_responses,
+)
 from todo_api.schemas import TokenOut, UserCreate, UserOut
 from todo_domain import Conflict, NotFound
 
 JSON = "application/json"
+
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    HTTPStatus.TOO_MANY_REQUESTS: {
+        "model": Problem,
+        "description": "Too many failed logins from this address; retry after `Retry-After`"
+        " seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    }
+}
 
 router = APIRouter(tags=["users"], responses=problem_responses(500))
 
@@ -19,7 +34,7 @@ router = APIRouter(tags=["users"], responses=problem_responses(500))
     "/api/v1/users",
     status_code=HTTPStatus.CREATED,
     response_model=UserOut,
-    responses=problem_responses(409, 413, 422, 503),
+    responses=problem_responses(409, 413, 422),
     summary="Register a user",
 )
 async def register(body: UserCreate, users: Users) -> Response:
@@ -39,7 +54,7 @@ async def register(body: UserCreate, users: Users) -> Response:
 @router.post(
     TOKEN_PATH,
     response_model=TokenOut,
-    responses=problem_responses(401, 413, 422, 429, 503),
+    responses=problem_responses(401, 413, 422) | THROTTLED,
     summary="Log in: exchange e-mail (as `username`) and password for a bearer token",
 )
 async def issue_token(
