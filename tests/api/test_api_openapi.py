@@ -12,7 +12,7 @@ VALIDATION_PROBLEM = {"$ref": "#/components/schemas/ValidationProblem"}
 
 EXPECTED_ERRORS = {
     ("POST", "/api/v1/users"): {400, 409, 413, 422, 500, 503},
-    ("POST", "/api/v1/auth/token"): {400, 401, 413, 422, 500, 503},
+    ("POST", "/api/v1/auth/token"): {400, 401, 413, 422, 429, 500, 503},
     ("GET", "/api/v1/users/me"): {401, 500, 503},
     ("POST", "/api/v1/todos"): {400, 401, 413, 422, 500, 503},
     ("GET", "/api/v1/todos"): {401, 422, 500, 503},

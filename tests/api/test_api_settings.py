@@ -30,6 +30,12 @@ def test_the_defaults_serve_sqlite_in_the_working_directory() -> None:
     assert settings.token_lifetime_seconds == 3600
     assert settings.max_body_bytes == 1024 * 1024
     assert (settings.log_level, settings.log_format) == ("INFO", "text")
+    assert 1 <= settings.max_concurrent_hashes <= 4
+    assert settings.hash_queue_timeout == 2.0
+    assert settings.login_window_seconds == 900
+    assert settings.login_failures_per_address_account == 10
+    assert settings.login_failures_per_address == 100
+    assert settings.login_failures_per_account == 100
 
 
 def test_variables_with_the_todo_prefix_configure(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,6 +96,12 @@ def test_database_urls_get_the_async_driver(
         ("TODO_LOG_FORMAT", "xml", "TODO_LOG_FORMAT"),
         ("TODO_MAX_BODY_BYTES", "10", "TODO_MAX_BODY_BYTES"),
         ("TODO_ENV", "staging", "TODO_ENV"),
+        ("TODO_MAX_CONCURRENT_HASHES", "0", "TODO_MAX_CONCURRENT_HASHES"),
+        ("TODO_HASH_QUEUE_TIMEOUT", "0", "TODO_HASH_QUEUE_TIMEOUT"),
+        ("TODO_LOGIN_WINDOW_SECONDS", "0", "TODO_LOGIN_WINDOW_SECONDS"),
+        ("TODO_LOGIN_FAILURES_PER_ADDRESS_ACCOUNT", "0", "TODO_LOGIN_FAILURES_PER_ADDRESS_ACCOUNT"),
+        ("TODO_LOGIN_FAILURES_PER_ADDRESS", "-1", "TODO_LOGIN_FAILURES_PER_ADDRESS"),
+        ("TODO_LOGIN_FAILURES_PER_ACCOUNT", "none", "TODO_LOGIN_FAILURES_PER_ACCOUNT"),
     ],
 )
 def test_a_wrong_setting_is_one_line_naming_it(

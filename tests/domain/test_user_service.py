@@ -7,6 +7,8 @@ import pytest
 from fakes import START, FakeHasher
 from todo_domain import AuthenticationFailed, Conflict, InvalidInput, NotFound, UserService, new_id
 
+ADDRESS = "192.0.2.1"
+
 
 async def test_register_stores_a_hashed_password_and_normalised_email(
     users: UserService, hasher: FakeHasher
@@ -40,7 +42,7 @@ async def test_display_name_up_to_100_characters(users: UserService) -> None:
 @pytest.mark.parametrize("length", [8, 9, 127, 128])
 async def test_password_of_8_to_128_characters_is_accepted(users: UserService, length: int) -> None:
     user = await users.register("a@example.com", "p" * length)
-    assert (await users.authenticate("a@example.com", "p" * length)).id == user.id
+    assert (await users.authenticate("a@example.com", "p" * length, address=ADDRESS)).id == user.id
 
 
 @pytest.mark.parametrize("length", [0, 1, 7, 129, 1000])
@@ -52,7 +54,7 @@ async def test_password_outside_8_to_128_is_invalid(
     assert caught.value.field == "password"
     assert hasher.hash_calls == 0
     with pytest.raises(AuthenticationFailed):
-        await users.authenticate("a@example.com", "p" * length)
+        await users.authenticate("a@example.com", "p" * length, address=ADDRESS)
 
 
 @pytest.mark.parametrize(
@@ -71,9 +73,11 @@ async def test_a_taken_email_in_any_case_is_a_conflict(users: UserService, secon
     first = await users.register("Ada@example.com", "password1")
     with pytest.raises(Conflict):
         await users.register(second, "password2")
-    assert (await users.authenticate("ada@example.com", "password1")).id == first.id
+    assert (
+        await users.authenticate("ada@example.com", "password1", address=ADDRESS)
+    ).id == first.id
     with pytest.raises(AuthenticationFailed):
-        await users.authenticate("ada@example.com", "password2")
+        await users.authenticate("ada@example.com", "password2", address=ADDRESS)
 
 
 @pytest.mark.parametrize("typed", ["ada@example.com", "ADA@EXAMPLE.COM", "  Ada@Example.com  "])
@@ -81,14 +85,14 @@ async def test_authenticate_finds_the_user_whatever_the_case(
     users: UserService, hasher: FakeHasher, typed: str
 ) -> None:
     user = await users.register("ada@example.com", "correct horse")
-    assert await users.authenticate(typed, "correct horse") == user
+    assert await users.authenticate(typed, "correct horse", address=ADDRESS) == user
     assert hasher.verify_calls == [("correct horse", user.password_hash)]
 
 
 async def test_wrong_password_fails(users: UserService, hasher: FakeHasher) -> None:
     user = await users.register("ada@example.com", "correct horse")
     with pytest.raises(AuthenticationFailed) as caught:
-        await users.authenticate("ada@example.com", "Correct horse")
+        await users.authenticate("ada@example.com", "Correct horse", address=ADDRESS)
     assert hasher.verify_calls == [("Correct horse", user.password_hash)]
     assert str(caught.value) == "invalid e-mail or password"
 
@@ -98,7 +102,7 @@ async def test_unknown_email_fails_after_exactly_one_dummy_verification(
 ) -> None:
     await users.register("ada@example.com", "correct horse")
     with pytest.raises(AuthenticationFailed) as caught:
-        await users.authenticate("bob@example.com", "correct horse")
+        await users.authenticate("bob@example.com", "correct horse", address=ADDRESS)
     assert hasher.verify_calls == [("correct horse", hasher.dummy_hash)]
     assert str(caught.value) == "invalid e-mail or password"
 
@@ -107,7 +111,7 @@ async def test_unknown_email_with_empty_store_still_verifies_once(
     users: UserService, hasher: FakeHasher
 ) -> None:
     with pytest.raises(AuthenticationFailed):
-        await users.authenticate("nobody@example.com", "whatever1")
+        await users.authenticate("nobody@example.com", "whatever1", address=ADDRESS)
     assert len(hasher.verify_calls) == 1
 
 

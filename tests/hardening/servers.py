@@ -173,3 +173,25 @@ async def all_todos(http: httpx.AsyncClient, auth: dict[str, str]) -> list[dict[
         cursor = page["next_cursor"]
         if cursor is None:
             return todos
+
+
+def serving_pid(base: str) -> int:
+    """The pid of the `todo-api serve` process listening at `base` (with one worker, the
+    process that runs the app), found by its command line."""
+    port = base.rpartition(":")[2]
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"serve" in arguments and port.encode() in arguments:
+                return int(entry.name)
+    raise LookupError(f"no `todo-api serve` process listens at {base}")
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """The most resident memory process `pid` has had so far (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise LookupError(f"process {pid} reports no VmHWM")

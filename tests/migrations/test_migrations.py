@@ -28,7 +28,7 @@ from todo_sql.migrations import (
     upgrade,
 )
 
-TABLES = {"users", "todos", "tags", "todo_tags"}
+TABLES = {"users", "todos", "tags", "todo_tags", "login_failures"}
 
 
 @pytest.fixture(params=SQL_BACKENDS)

@@ -1,9 +1,11 @@
 """Repositories over a `Transaction`, with the filtering, sorting and paging of the SQL adapter."""
 
+from datetime import datetime
 from uuid import UUID
 
 from todo_domain import (
     Conflict,
+    LoginAttempt,
     NotFound,
     Page,
     PageRequest,
@@ -15,6 +17,7 @@ from todo_domain import (
     page_of_todos,
 )
 from todo_memory.ordering import comes_after, sort_todos
+from todo_memory.store import LoginFailure
 from todo_memory.transaction import Transaction
 
 
@@ -75,3 +78,39 @@ class MemoryUserRepository:
 
     async def get_by_email(self, email: str) -> User | None:
         return self._tx.user_by_email(email)
+
+
+class MemoryLoginFailureRepository:
+    def __init__(self, transaction: Transaction) -> None:
+        self._tx = transaction
+
+    async def add(self, attempt: LoginAttempt, at: datetime) -> None:
+        failure = LoginFailure(attempt, at)
+        self._tx.change_login_failures(lambda failures: [*failures, failure])
+
+    async def latest(
+        self,
+        since: datetime,
+        limit: int,
+        *,
+        address: str | None = None,
+        account: str | None = None,
+    ) -> list[datetime]:
+        times = [
+            failure.at
+            for failure in self._tx.login_failures()
+            if failure.at > since
+            and address in (None, failure.attempt.address)
+            and account in (None, failure.attempt.account)
+        ]
+        return sorted(times, reverse=True)[:limit]
+
+    async def clear(self, attempt: LoginAttempt) -> None:
+        self._tx.change_login_failures(
+            lambda failures: [failure for failure in failures if failure.attempt != attempt]
+        )
+
+    async def prune(self, before: datetime) -> None:
+        self._tx.change_login_failures(
+            lambda failures: [failure for failure in failures if failure.at >= before]
+        )

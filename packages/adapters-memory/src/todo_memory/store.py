@@ -1,9 +1,16 @@
 """The committed state of one process, shared by its units of work."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from uuid import UUID
 
-from todo_domain import Todo, User
+from todo_domain import LoginAttempt, Todo, User
+
+
+@dataclass(frozen=True, slots=True)
+class LoginFailure:
+    attempt: LoginAttempt
+    at: datetime
 
 
 @dataclass
@@ -11,3 +18,4 @@ class MemoryStore:
     todos: dict[UUID, Todo] = field(default_factory=dict)
     users: dict[UUID, User] = field(default_factory=dict)
     user_ids_by_email: dict[str, UUID] = field(default_factory=dict)
+    login_failures: list[LoginFailure] = field(default_factory=list)

@@ -5,10 +5,13 @@ nothing this unit of work wrote was changed by another one meanwhile (like the c
 and unique constraints of the SQL adapter), and then applies everything or nothing.
 """
 
+from collections.abc import Callable
 from uuid import UUID
 
 from todo_domain import Conflict, NotFound, Todo, User, VersionConflict
-from todo_memory.store import MemoryStore
+from todo_memory.store import LoginFailure, MemoryStore
+
+FailureChange = Callable[[list[LoginFailure]], list[LoginFailure]]
 
 
 class Transaction:
@@ -17,6 +20,9 @@ class Transaction:
         self._todos: dict[UUID, Todo | None] = {}  # None: deleted here
         self._todo_base_versions: dict[UUID, int | None] = {}  # None: absent when first written
         self._new_users: dict[UUID, User] = {}
+        # Applied in order over whatever is committed (at commit: over the store as it is
+        # then), as the SQL adapter's inserts and deletes are.
+        self._failure_changes: list[FailureChange] = []
 
     # --- todos ---------------------------------------------------------------------------
     def todo(self, todo_id: UUID) -> Todo | None:
@@ -57,6 +63,18 @@ class Transaction:
             raise Conflict("e-mail already registered")
         self._new_users[user.id] = user
 
+    # --- login failures ------------------------------------------------------------------
+    def login_failures(self) -> list[LoginFailure]:
+        return self._changed_failures(self._store.login_failures)
+
+    def change_login_failures(self, change: FailureChange) -> None:
+        self._failure_changes.append(change)
+
+    def _changed_failures(self, failures: list[LoginFailure]) -> list[LoginFailure]:
+        for change in self._failure_changes:
+            failures = change(failures)
+        return failures
+
     # --- commit --------------------------------------------------------------------------
     def commit(self) -> None:
         """All or nothing; no await inside, so no other coroutine sees a half-applied state."""
@@ -70,6 +88,7 @@ class Transaction:
         for user in self._new_users.values():
             store.users[user.id] = user
             store.user_ids_by_email[user.email] = user.id
+        store.login_failures = self._changed_failures(store.login_failures)
         self._forget()
 
     def rollback(self) -> None:
@@ -96,3 +115,4 @@ class Transaction:
         self._todos.clear()
         self._todo_base_versions.clear()
         self._new_users.clear()
+        self._failure_changes.clear()

@@ -1,7 +1,11 @@
 from types import TracebackType
 from typing import Self
 
-from todo_memory.repositories import MemoryTodoRepository, MemoryUserRepository
+from todo_memory.repositories import (
+    MemoryLoginFailureRepository,
+    MemoryTodoRepository,
+    MemoryUserRepository,
+)
 from todo_memory.store import MemoryStore
 from todo_memory.transaction import Transaction
 
@@ -13,6 +17,7 @@ class MemoryUnitOfWork:
         self._tx = Transaction(store)
         self.todos = MemoryTodoRepository(self._tx)
         self.users = MemoryUserRepository(self._tx)
+        self.login_failures = MemoryLoginFailureRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         return self

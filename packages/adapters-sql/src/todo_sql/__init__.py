@@ -6,10 +6,15 @@ Alembic) and, in `todo_sql.migrations`, the Alembic helpers. Records stay inside
 
 from todo_sql.engine import create_engine, ping
 from todo_sql.records import metadata
-from todo_sql.repositories import SqlTodoRepository, SqlUserRepository
+from todo_sql.repositories import (
+    SqlLoginFailureRepository,
+    SqlTodoRepository,
+    SqlUserRepository,
+)
 from todo_sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 
 __all__ = [
+    "SqlLoginFailureRepository",
     "SqlTodoRepository",
     "SqlUnitOfWork",
     "SqlUnitOfWorkFactory",

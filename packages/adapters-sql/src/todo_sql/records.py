@@ -168,4 +168,23 @@ class TodoTagRecord(Base):
     tag: Mapped[TagRecord] = relationship()
 
 
+class LoginFailureRecord(Base):
+    """A failed password check, kept while the login throttle's window counts it (older ones
+    are pruned). No foreign key: unknown accounts are throttled as known ones are."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        # The throttle's three counts: by address (and account), by account; and pruning.
+        Index("ix_login_failures_address_failed_at", "address", "failed_at"),
+        Index("ix_login_failures_account_failed_at", "account", "failed_at"),
+        Index("ix_login_failures_failed_at", "failed_at"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(rules.ADDRESS_MAX))
+    account: Mapped[str] = mapped_column(String(rules.EMAIL_MAX))
+    failed_at: Mapped[datetime]
+
+
 todo_tags = cast(Table, TodoTagRecord.__table__)

@@ -1,5 +1,6 @@
 """The repository ports over SQLAlchemy Core, with the semantics of the memory adapter."""
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -7,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from todo_domain import (
     Conflict,
+    LoginAttempt,
     NotFound,
     Page,
     PageRequest,
@@ -15,6 +17,7 @@ from todo_domain import (
     TodoFilter,
     User,
     VersionConflict,
+    new_id,
     page_of_todos,
 )
 from todo_sql import statements as sql
@@ -158,3 +161,43 @@ class SqlUserRepository:
     async def get_by_email(self, email: str) -> User | None:
         rows = await self._uow.read(sql.GET_USER_BY_EMAIL, {"email": email})
         return user_from_row(rows[0]) if rows else None
+
+
+class SqlLoginFailureRepository:
+    def __init__(self, uow: "SqlUnitOfWork") -> None:
+        self._uow = uow
+
+    async def add(self, attempt: LoginAttempt, at: datetime) -> None:
+        conn = await self._uow.writer()
+        values = {
+            "id": new_id(),
+            "address": attempt.address,
+            "account": attempt.account,
+            "failed_at": at,
+        }
+        await conn.execute(sql.INSERT_LOGIN_FAILURE, values)
+
+    async def latest(
+        self,
+        since: datetime,
+        limit: int,
+        *,
+        address: str | None = None,
+        account: str | None = None,
+    ) -> list[datetime]:
+        statement = sql.latest_login_failures(address is not None, account is not None)
+        params: dict[str, Any] = {"since": since, "limit": limit}
+        if address is not None:
+            params["address"] = address
+        if account is not None:
+            params["account"] = account
+        return [row[0] for row in await self._uow.read(statement, params)]
+
+    async def clear(self, attempt: LoginAttempt) -> None:
+        conn = await self._uow.writer()
+        params = {"address": attempt.address, "account": attempt.account}
+        await conn.execute(sql.CLEAR_LOGIN_FAILURES, params)
+
+    async def prune(self, before: datetime) -> None:
+        conn = await self._uow.writer()
+        await conn.execute(sql.PRUNE_LOGIN_FAILURES, {"before": before})

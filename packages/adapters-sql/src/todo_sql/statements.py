@@ -34,11 +34,12 @@ from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
 from todo_domain import SortKey
-from todo_sql.records import TagRecord, TodoRecord, UserRecord, todo_tags
+from todo_sql.records import LoginFailureRecord, TagRecord, TodoRecord, UserRecord, todo_tags
 
 todos = cast(Table, TodoRecord.__table__)
 tags = cast(Table, TagRecord.__table__)
 users = cast(Table, UserRecord.__table__)
+login_failures = cast(Table, LoginFailureRecord.__table__)
 
 TODO_COLUMNS = (
     todos.c.id,
@@ -303,3 +304,31 @@ DELETE_TAGS_OF_TODO: Delete = delete(todo_tags).where(todo_tags.c.todo_id == bin
 # --- users -----------------------------------------------------------------------------------
 GET_USER = select(*USER_COLUMNS).where(users.c.id == bindparam("user_id"))
 GET_USER_BY_EMAIL = select(*USER_COLUMNS).where(users.c.email == bindparam("email"))
+
+
+# --- login failures --------------------------------------------------------------------------
+INSERT_LOGIN_FAILURE = insert(login_failures)
+
+
+@cache
+def latest_login_failures(by_address: bool, by_account: bool) -> Select[Any]:
+    """The times of the newest failures: parameters `since`, `limit` and, by the flags,
+    `address` and `account`."""
+    statement = select(login_failures.c.failed_at).where(
+        login_failures.c.failed_at > bindparam("since")
+    )
+    if by_address:
+        statement = statement.where(login_failures.c.address == bindparam("address"))
+    if by_account:
+        statement = statement.where(login_failures.c.account == bindparam("account"))
+    return statement.order_by(login_failures.c.failed_at.desc()).limit(bindparam("limit"))
+
+
+CLEAR_LOGIN_FAILURES: Delete = delete(login_failures).where(
+    login_failures.c.address == bindparam("address"),
+    login_failures.c.account == bindparam("account"),
+)
+
+PRUNE_LOGIN_FAILURES: Delete = delete(login_failures).where(
+    login_failures.c.failed_at < bindparam("before")
+)

@@ -12,7 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from todo_sql.driver_reads import DriverReads
 from todo_sql.errors import domain_errors, unavailable_error
-from todo_sql.repositories import SqlTodoRepository, SqlUserRepository
+from todo_sql.repositories import (
+    SqlLoginFailureRepository,
+    SqlTodoRepository,
+    SqlUserRepository,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,7 @@ class SqlUnitOfWork:
         self._autocommit = False  # switched on for the reads through SQLAlchemy
         self._todos = SqlTodoRepository(self)
         self._users = SqlUserRepository(self)
+        self._login_failures = SqlLoginFailureRepository(self)
 
     @property
     def todos(self) -> SqlTodoRepository:
@@ -56,6 +61,10 @@ class SqlUnitOfWork:
     @property
     def users(self) -> SqlUserRepository:
         return self._users
+
+    @property
+    def login_failures(self) -> SqlLoginFailureRepository:
+        return self._login_failures
 
     @property
     def connection(self) -> AsyncConnection:

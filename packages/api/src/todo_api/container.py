@@ -11,11 +11,19 @@ from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 
-from todo_api.hashing import Argon2PasswordHasher
+from todo_api.hashing import Argon2PasswordHasher, BoundedHasher
 from todo_api.metrics import Metrics
 from todo_api.security import TokenService, signing_key
 from todo_api.settings import Settings
-from todo_domain import Clock, SystemClock, TodoService, UnitOfWorkFactory, UserService
+from todo_domain import (
+    Clock,
+    LoginLimits,
+    LoginThrottle,
+    SystemClock,
+    TodoService,
+    UnitOfWorkFactory,
+    UserService,
+)
 from todo_memory import MemoryUnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -74,6 +82,15 @@ def _token_service(settings: Settings, clock: Clock) -> TokenService:
     return TokenService(signing_key(configured), lifetime, clock)
 
 
+def _login_limits(settings: Settings) -> LoginLimits:
+    return LoginLimits(
+        window=timedelta(seconds=settings.login_window_seconds),
+        per_address_account=settings.login_failures_per_address_account,
+        per_address=settings.login_failures_per_address,
+        per_account=settings.login_failures_per_account,
+    )
+
+
 class MemoryProbe:
     """Memory storage is as alive as the process."""
 
@@ -99,7 +116,14 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
-    hasher = providers.Singleton(Argon2PasswordHasher)
+    # `hasher` bounds the hashes of `argon2` at once; tests that replace `argon2` keep the bound.
+    argon2 = providers.Singleton(Argon2PasswordHasher)
+    hasher = providers.Singleton(
+        BoundedHasher,
+        argon2,
+        settings.provided.max_concurrent_hashes,
+        settings.provided.hash_queue_timeout,
+    )
     tokens = providers.Singleton(_token_service, settings, clock)
     metrics = providers.Singleton(Metrics)
 
@@ -120,7 +144,9 @@ class Container(containers.DeclarativeContainer):
     # the settings' type, on every request (~20 us). Override what they are built from
     # before the first request that uses them.
     todo_service = providers.Singleton(TodoService, uow_factory, clock)
-    user_service = providers.Singleton(UserService, uow_factory, hasher, clock)
+    login_limits = providers.Singleton(_login_limits, settings)
+    login_throttle = providers.Singleton(LoginThrottle, uow_factory, clock, login_limits)
+    user_service = providers.Singleton(UserService, uow_factory, hasher, clock, login_throttle)
 
 
 def build_container(settings: Settings) -> Container:

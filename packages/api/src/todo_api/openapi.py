@@ -46,7 +46,7 @@ def _document_unreadable_body(operation: dict[str, Any]) -> None:
 
 def _document_storage_unavailable(operation: dict[str, Any]) -> None:
     """Every API operation reads or writes the storage: 503 (with `Retry-After`) while the
-    storage cannot be reached."""
+    storage cannot be reached (or, for a password check, while too many are under way)."""
     operation.setdefault("responses", {}).setdefault(
         "503",
         {

@@ -1,7 +1,9 @@
 """RFC 9457 problem details: the one shape of every error response, and the handlers that
 translate domain errors, HTTP errors and validation errors into it."""
 
+import math
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -20,7 +22,9 @@ from todo_domain import (
     DomainError,
     InvalidInput,
     NotFound,
+    Overloaded,
     StorageUnavailable,
+    TooManyAttempts,
     VersionConflict,
 )
 
@@ -32,6 +36,9 @@ VERSION_MISMATCH = "The resource has changed since the version in If-Match; fetc
 UNAVAILABLE_TYPE = "urn:todo:problem:storage-unavailable"
 UNAVAILABLE = "The storage cannot be reached right now; try again shortly."
 RETRY_AFTER_SECONDS = 2
+OVERLOADED_TYPE = "urn:todo:problem:overloaded"
+OVERLOADED = "Too many passwords are being checked right now; try again shortly."
+TOO_MANY_ATTEMPTS_TYPE = "urn:todo:problem:too-many-attempts"
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 INVALID_TOKEN_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
@@ -160,11 +167,31 @@ async def _domain_error(request: Request, error: Exception) -> Response:
             )
         case StorageUnavailable():
             return storage_unavailable_response()
+        case Overloaded():
+            return problem_response(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                OVERLOADED,
+                type=OVERLOADED_TYPE,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        case TooManyAttempts():
+            seconds = retry_after_seconds(error.retry_after)
+            return problem_response(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                f"Too many failed logins; try again in {seconds} seconds.",
+                type=TOO_MANY_ATTEMPTS_TYPE,
+                headers={"Retry-After": str(seconds)},
+            )
         case AuthenticationFailed():
             return problem_response(
                 HTTPStatus.UNAUTHORIZED, "Invalid e-mail or password.", headers=BEARER_CHALLENGE
             )
     return problem_response(HTTPStatus.BAD_REQUEST, "The request cannot be carried out.")
+
+
+def retry_after_seconds(wait: timedelta) -> int:
+    """Whole seconds for `Retry-After`, rounded up (never 0: the wait is not over yet)."""
+    return max(1, math.ceil(wait.total_seconds()))
 
 
 async def _validation_error(request: Request, error: Exception) -> Response:

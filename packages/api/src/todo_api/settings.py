@@ -1,6 +1,7 @@
 """Configuration from `TODO_*` environment variables and a `.env` file (pydantic-settings)."""
 
 import logging
+import os
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -27,6 +28,16 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LogFormat = Literal["text", "json"]
 
 
+def default_max_concurrent_hashes() -> int:
+    """One password hash per available CPU, at most 4: each holds 64 MiB while it runs, and
+    more at once than there are cores only queues inside the operating system."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4))
+
+
 class Settings(BaseSettings):
     """Every knob of the service. Field `x` is read from `TODO_X`."""
 
@@ -49,6 +60,12 @@ class Settings(BaseSettings):
     log_format: LogFormat = "text"
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     slow_query_ms: float = Field(default=0, ge=0)
+    max_concurrent_hashes: int = Field(default_factory=default_max_concurrent_hashes, ge=1, le=64)
+    hash_queue_timeout: float = Field(default=2.0, gt=0, le=60)
+    login_window_seconds: int = Field(default=900, ge=1, le=7 * 24 * 3600)
+    login_failures_per_address_account: int = Field(default=10, ge=1, le=100_000)
+    login_failures_per_address: int = Field(default=100, ge=1, le=100_000)
+    login_failures_per_account: int = Field(default=100, ge=1, le=100_000)
     cors_origins: Annotated[list[str], NoDecode] = []  # comma-separated in TODO_CORS_ORIGINS
 
     @field_validator("cors_origins", mode="before")

@@ -2,20 +2,23 @@
 
 from todo_domain.changes import UNSET, NewTodo, TodoChanges, Unset
 from todo_domain.clock import SystemClock
-from todo_domain.entities import Priority, Status, Todo, User
+from todo_domain.entities import LoginAttempt, Priority, Status, Todo, User
 from todo_domain.errors import (
     AuthenticationFailed,
     Conflict,
     DomainError,
     InvalidInput,
     NotFound,
+    Overloaded,
     StorageBusy,
     StorageUnavailable,
+    TooManyAttempts,
     VersionConflict,
 )
 from todo_domain.ids import new_id
 from todo_domain.ports import (
     Clock,
+    LoginFailureRepository,
     PasswordHasher,
     TodoRepository,
     UnitOfWork,
@@ -34,6 +37,7 @@ from todo_domain.query import (
     TodoFilter,
     page_of_todos,
 )
+from todo_domain.throttle import LoginLimits, LoginThrottle, RecentFailures, recent_failures
 from todo_domain.todos import TodoService
 from todo_domain.users import UserService
 
@@ -47,12 +51,18 @@ __all__ = [
     "Cursor",
     "DomainError",
     "InvalidInput",
+    "LoginAttempt",
+    "LoginFailureRepository",
+    "LoginLimits",
+    "LoginThrottle",
     "NewTodo",
     "NotFound",
+    "Overloaded",
     "Page",
     "PageRequest",
     "PasswordHasher",
     "Priority",
+    "RecentFailures",
     "Sort",
     "SortKey",
     "SortValue",
@@ -65,6 +75,7 @@ __all__ = [
     "TodoFilter",
     "TodoRepository",
     "TodoService",
+    "TooManyAttempts",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "Unset",
@@ -74,4 +85,5 @@ __all__ = [
     "VersionConflict",
     "new_id",
     "page_of_todos",
+    "recent_failures",
 ]

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
 
+from todo_domain import rules
+
 
 class Status(enum.StrEnum):
     OPEN = "open"
@@ -53,3 +55,16 @@ class Todo:
     tags: tuple[str, ...] = field(default=())
     completed_at: datetime | None = None
     version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """Who checks a password: the client's address and the account (normalised e-mail)."""
+
+    address: str
+    account: str
+
+    @classmethod
+    def of(cls, address: str, email: str) -> "LoginAttempt":
+        """Normalised and cut to what is stored: the account as the user lookup sees it."""
+        return cls(address[: rules.ADDRESS_MAX], email.strip().lower()[: rules.EMAIL_MAX])

@@ -1,5 +1,7 @@
 """The one error hierarchy of the domain; adapters and the API translate to and from it."""
 
+from datetime import timedelta
+
 
 class DomainError(Exception):
     """Base of every error the domain raises on purpose."""
@@ -41,6 +43,21 @@ class StorageUnavailable(DomainError):
 class StorageBusy(StorageUnavailable):
     """The storage is up but could not serve the operation in time (locks held too long,
     too many writers at once). The operation did not happen; worth retrying after a moment."""
+
+
+class Overloaded(DomainError):
+    """Too much of this work is under way to take on more within a short wait (password
+    hashes, which cost much memory and CPU each). Nothing happened; worth retrying shortly."""
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed logins from this address (on this account, or on any): refused
+    without checking the password until `retry_after` has passed. Says nothing about
+    whether the account exists."""
+
+    def __init__(self, retry_after: timedelta) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many failed logins; retry after {retry_after}")
 
 
 class AuthenticationFailed(DomainError):

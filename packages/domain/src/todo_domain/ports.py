@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
-from todo_domain.entities import Todo, User
+from todo_domain.entities import LoginAttempt, Todo, User
 from todo_domain.query import Page, PageRequest, Sort, TodoFilter
 
 
@@ -46,6 +46,33 @@ class UserRepository(Protocol):
     async def get_by_email(self, email: str) -> User | None: ...
 
 
+class LoginFailureRepository(Protocol):
+    """Failed password checks, by client address and account, for the `LoginThrottle`."""
+
+    async def add(self, attempt: LoginAttempt, at: datetime) -> None: ...
+
+    async def latest(
+        self,
+        since: datetime,
+        limit: int,
+        *,
+        address: str | None = None,
+        account: str | None = None,
+    ) -> list[datetime]:
+        """When the newest failures after `since` happened, newest first, at most `limit`:
+        those of `address`, of `account`, or of both together (every failure without
+        either)."""
+        ...
+
+    async def clear(self, attempt: LoginAttempt) -> None:
+        """Forgets every failure of the attempt's address on its account."""
+        ...
+
+    async def prune(self, before: datetime) -> None:
+        """Forgets every failure older than `before`."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: commits when the block exits cleanly, rolls back when it raises.
 
@@ -59,6 +86,9 @@ class UnitOfWork(Protocol):
 
     @property
     def users(self) -> UserRepository: ...
+
+    @property
+    def login_failures(self) -> LoginFailureRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -77,7 +107,9 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 class PasswordHasher(Protocol):
     """Async because a good hash is slow on purpose: adapters keep it off the event loop."""
 
-    async def hash(self, password: str) -> str: ...
+    async def hash(self, password: str) -> str:
+        """Raises `Overloaded` when too many hashes are under way to wait for one."""
+        ...
 
     async def verify(self, password: str, password_hash: str) -> bool: ...
 

@@ -10,6 +10,7 @@ DESCRIPTION_MAX = 10_000
 TAG_MAX = 50
 TAGS_MAX = 20
 EMAIL_MAX = 254
+ADDRESS_MAX = 255  # a client address as stored for the login throttle
 DISPLAY_NAME_MAX = 100
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128

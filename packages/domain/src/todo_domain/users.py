@@ -3,17 +3,25 @@
 from uuid import UUID
 
 from todo_domain import rules
-from todo_domain.entities import User
+from todo_domain.entities import LoginAttempt, User
 from todo_domain.errors import AuthenticationFailed, NotFound
 from todo_domain.ids import new_id
 from todo_domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
+from todo_domain.throttle import LoginThrottle
 
 
 class UserService:
-    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        clock: Clock,
+        throttle: LoginThrottle | None = None,
+    ) -> None:
         self._uow = uow
         self._hasher = hasher
         self._clock = clock
+        self.throttle = throttle if throttle is not None else LoginThrottle(uow, clock)
 
     async def register(self, email: str, password: str, display_name: str | None = None) -> User:
         """Raises `Conflict` when the e-mail (case-insensitively) is taken."""
@@ -28,18 +36,22 @@ class UserService:
             await uow.users.add(user)
         return user
 
-    async def authenticate(self, email: str, password: str) -> User:
+    async def authenticate(self, email: str, password: str, *, address: str) -> User:
         """The user with these credentials, else `AuthenticationFailed` (never saying which part
         was wrong). An unknown e-mail still costs one hash verification, so timing tells
-        nothing either."""
+        nothing either. `address` is the client's: while it has failed too often (see
+        `LoginThrottle`), `TooManyAttempts` comes before any hash, account or not."""
+        attempt = LoginAttempt.of(address, email)
+        await self.throttle.check(attempt)
         async with self._uow() as uow:
-            user = await uow.users.get_by_email(email.strip().lower())
+            user = await uow.users.get_by_email(attempt.account)
         if user is None:
             await self._hasher.verify(password, self._hasher.dummy_hash)
-            raise AuthenticationFailed()
-        if not await self._hasher.verify(password, user.password_hash):
-            raise AuthenticationFailed()
-        return user
+        elif await self._hasher.verify(password, user.password_hash):
+            await self.throttle.succeeded(attempt)
+            return user
+        await self.throttle.failed(attempt)
+        raise AuthenticationFailed()
 
     async def get(self, user_id: UUID) -> User:
         async with self._uow() as uow:

@@ -1,16 +1,31 @@
 """Users and authentication: register, log in (OAuth2 password flow), who am I."""
 
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Response
+from fastapi import APIRouter, Form, Request, Response
 
 from todo_api.dependencies import TOKEN_PATH, Authenticated, Tokens, Users
-from todo_api.problems import CONFLICT_TYPE, ApiError, Unauthorized, problem_responses
+from todo_api.problems import (
+    CONFLICT_TYPE,
+    ApiError,
+    Problem,
+    Unauthorized,
+    problem_responses,
+)
 from todo_api.schemas import TokenOut, UserCreate, UserOut
 from todo_domain import Conflict, NotFound
 
 JSON = "application/json"
+
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    HTTPStatus.TOO_MANY_REQUESTS: {
+        "model": Problem,
+        "description": "Too many failed logins from this address; retry after `Retry-After`"
+        " seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    }
+}
 
 router = APIRouter(tags=["users"], responses=problem_responses(500))
 
@@ -39,10 +54,11 @@ async def register(body: UserCreate, users: Users) -> Response:
 @router.post(
     TOKEN_PATH,
     response_model=TokenOut,
-    responses=problem_responses(401, 413, 422),
+    responses=problem_responses(401, 413, 422) | THROTTLED,
     summary="Log in: exchange e-mail (as `username`) and password for a bearer token",
 )
 async def issue_token(
+    request: Request,
     username: Annotated[str, Form(max_length=254, description="The e-mail address")],
     password: Annotated[str, Form(max_length=1024)],
     users: Users,
@@ -51,7 +67,10 @@ async def issue_token(
 ) -> TokenOut:
     # Form fields rather than `OAuth2PasswordRequestForm`: a class dependency would run in the
     # thread pool on every call.
-    user = await users.authenticate(username, password)
+    # The peer's address: behind a reverse proxy that is the proxy's, unless uvicorn is told
+    # to trust its forwarded headers (README: client addresses).
+    address = request.client.host if request.client is not None else ""
+    user = await users.authenticate(username, password, address=address)
     return TokenOut(access_token=tokens.issue(user.id), expires_in=tokens.lifetime_seconds)
 
 
