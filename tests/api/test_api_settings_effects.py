@@ -21,8 +21,10 @@ from sqldb import migrated_url
 from todo_api import create_app, load_settings
 
 from .conftest import cheap_hasher
-from .support import TEST_KEY, assert_problem, login, new_account, register
+from .support import TEST_KEY, assert_problem, create_todo, login, new_account, register
 
+# The load of one worker behind the benchmark's wrk: 32 requests in flight at once.
+IN_FLIGHT = 32
 CHECKOUT = Path(__file__).resolve().parents[2]
 
 
@@ -96,6 +98,28 @@ async def test_the_token_lifetime_is_the_tokens_and_the_login_answers(
 
 
 # --- the pool --------------------------------------------------------------------------------
+async def test_the_default_pool_opens_no_more_connections_than_its_size_under_load(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    """Overflow connections are closed when they are returned, so a pool smaller than the
+    requests in flight opens and closes connections all the time under a steady load."""
+    environment.setenv("TODO_DATABASE_URL", await database_url("postgresql"))
+    pool_size = load_settings().pool_size
+
+    async with app_from_environment() as (app, client):
+        account = await new_account(client)
+        todo = await create_todo(client, account)
+        path = f"/api/v1/todos/{todo['id']}"
+        with connections_opened(engine_of(app)) as opened:
+            for _ in range(5):
+                answers = await asyncio.gather(
+                    *(client.get(path, headers=account.headers) for _ in range(IN_FLIGHT))
+                )
+                assert [a.status_code for a in answers] == [200] * IN_FLIGHT
+
+    assert 0 < len(opened) <= pool_size
+
+
 async def test_pool_size_and_overflow_bound_the_connections_in_use(
     environment: pytest.MonkeyPatch,
 ) -> None:
