@@ -655,8 +655,8 @@ def run(options: Options, command: str) -> int:
     ensure_wrk()
     dsn = seed.admin_dsn(options.dsn_server, options.database)
     log(f"creating {options.database}, migrating and seeding {options.rows:,} todos")
-    asyncio.run(seed.recreate_database(options.dsn_server, options.database))
     try:
+        asyncio.run(seed.recreate_database(options.dsn_server, options.database))
         return run_on(options, dsn, command)
     finally:
         stop_all()  # no app may hold a connection to the database being dropped
