@@ -2,18 +2,19 @@
 changes, where req/s under wrk moves by +-20% on this shared machine.
 
 Calls an app's ASGI callable directly (32 concurrent callers, the load's concurrency), on the
-database of the last `bench/run.py` (PostgreSQL, `todo_bench`), with tokens of its users
-signed by a key of this process. Reports the CPU time per request (the best and the median of
-several rounds); under callgrind, the instructions per request, which repeat to ~0.5% between
-runs whatever the neighbours do:
+database a `bench/run.py --keep` left (PostgreSQL, `BENCH_DSN` as that run printed it), with
+tokens of its users signed by a key of this process. Reports the CPU time per request (the
+best and the median of several rounds); under callgrind, the instructions per request, which
+repeat to ~0.5% between runs whatever the neighbours do:
 
-    uv run python bench/inprocess.py service get
+    uv run python bench/run.py --quick --keep    # prints BENCH_DSN=postgresql://...
+    BENCH_DSN=postgresql://... uv run python bench/inprocess.py service get
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cg.out \\
         .venv/bin/python bench/inprocess.py service get --callgrind --requests 640
     # Ir of /tmp/cg.out (its `totals:` line) / 640 = instructions per request
 
 `get` is W1 (a todo by id), `create` is W3 (POST with two tags). Creates are left in the
-database (the next `bench/run.py` starts from a fresh one).
+database (every `bench/run.py` starts from a fresh one).
 """
 
 import argparse

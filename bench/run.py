@@ -69,10 +69,12 @@ class Options:
     connections: int
     threads: int
     pool: int
+    service_pool: str  # "SIZE+OVERFLOW" for the service, or "default": its shipped settings
     cap: int
     quick: bool
     out: Path
     update_readme: bool
+    keep: bool
 
 
 @dataclass
@@ -91,6 +93,7 @@ class Result:
     cpu_us: float = 0.0  # server CPU time per request: robust to a busy neighbour
     db_cpu_us: float = 0.0  # PostgreSQL's processes, per request
     load_cpu_us: float = 0.0  # wrk's, per request
+    connections_per_min: float = 0.0  # new PostgreSQL sessions on the bench database
 
     @property
     def errors(self) -> int:
@@ -221,6 +224,20 @@ def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
+async def sessions_opened(server_dsn: str, database: str) -> int:
+    """Sessions PostgreSQL has started on `database` so far (`pg_stat_database.sessions`: a
+    pool that closes and reopens connections shows here). Asked from another database, so the
+    question itself is not counted."""
+    connection = await asyncpg.connect(server_dsn)
+    try:
+        opened: int | None = await connection.fetchval(
+            "SELECT sessions FROM pg_stat_database WHERE datname = $1", database
+        )
+    finally:
+        await connection.close()
+    return opened or 0
+
+
 def children_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it has been waited for
     return usage.ru_utime + usage.ru_stime
@@ -324,18 +341,36 @@ def result_of(rows: int, workers: int, app: str, workload: str, raw: dict[str, A
 # --- the run ---------------------------------------------------------------------------------
 def app_env(options: Options, dsn: str, secret: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TODO_", "BENCH_"))}
-    return env | {
-        # the service, configured as an operator would
-        "TODO_DATABASE_URL": seed.sqlalchemy_url(dsn),
-        "TODO_SECRET_KEY": secret,
-        "TODO_POOL_SIZE": str(options.pool),
-        "TODO_MAX_OVERFLOW": "0",
-        "TODO_LOG_LEVEL": "WARNING",  # no access log line per request (nor for the baselines)
-        # the baselines
-        "BENCH_DSN": dsn,
-        "BENCH_SECRET": secret,
-        "BENCH_POOL": str(options.pool),
-    }
+    return (
+        env
+        | service_pool_env(options)
+        | {
+            # the service, configured as an operator would
+            "TODO_DATABASE_URL": seed.sqlalchemy_url(dsn),
+            "TODO_SECRET_KEY": secret,
+            "TODO_LOG_LEVEL": "WARNING",  # no access log line per request (nor for the baselines)
+            # the baselines
+            "BENCH_DSN": dsn,
+            "BENCH_SECRET": secret,
+            "BENCH_POOL": str(options.pool),
+        }
+    )
+
+
+def service_pool_env(options: Options) -> dict[str, str]:
+    """The service's pool: the baselines' (`--pool`, no overflow), `--service-pool SIZE+OVERFLOW`,
+    or with `--service-pool default` none at all (the service's shipped defaults)."""
+    if options.service_pool == "default":
+        return {}
+    size, overflow = service_pool_of(options)
+    return {"TODO_POOL_SIZE": str(size), "TODO_MAX_OVERFLOW": str(overflow)}
+
+
+def service_pool_of(options: Options) -> tuple[int, int]:
+    if not options.service_pool:
+        return options.pool, 0
+    size, _, overflow = options.service_pool.partition("+")
+    return int(size), int(overflow or 0)
 
 
 def measure(
@@ -366,6 +401,7 @@ def measure(
                     run_wrk(options, server.base, workload, options.warmup, data, nonce + "w")
                     settle()
                 write_data(data, tokens, dataset, current_versions(dsn, dataset))
+                sessions = asyncio.run(sessions_opened(options.dsn_server, options.database))
                 server_cpu, database, load = (
                     server.cpu_seconds(),
                     database_cpu(),
@@ -377,18 +413,21 @@ def measure(
                     cpu_since(database, database_cpu()),
                     children_cpu_seconds() - load,
                 )
+                opened = asyncio.run(sessions_opened(options.dsn_server, options.database))
                 result = result_of(dataset.rows, workers, app, workload, raw)
                 per_request = 1e6 / max(result.requests, 1)
                 result.cpu_us, result.db_cpu_us, result.load_cpu_us = (
                     seconds * per_request for seconds in used
                 )
+                minutes = raw["duration_us"] / 60e6
+                result.connections_per_min = (opened - sessions) / minutes if minutes else 0.0
                 results.append(result)
                 log(
                     f"  {dataset.rows:>9,} rows {workers}w {app:8} {workload} "
                     f"{result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
                     f"p99 {result.p99_ms:7.2f} ms  cpu {result.cpu_us:5.0f} us/req "
                     f"(db {result.db_cpu_us:4.0f}, wrk {result.load_cpu_us:3.0f})  "
-                    f"errors {result.errors}"
+                    f"connections {result.connections_per_min:5.0f}/min  errors {result.errors}"
                 )
                 if result.errors:
                     log(f"    {app} log:\n{server.log_tail()}")
@@ -492,8 +531,8 @@ def markdown(options: Options, results: list[Result], plan: str, command: str) -
         f"Command: `{command}`",
         "",
         f"wrk -t{options.threads} -c{options.connections}, {options.duration:g} s per workload "
-        f"after {options.warmup:g} s of warm-up; pool of {options.pool} connections per worker "
-        f"for every app; {options.users} users.",
+        f"after {options.warmup:g} s of warm-up; {pool_description(options)}; "
+        f"{options.users} users.",
         "",
     ]
     for rows in sorted({r.rows for r in results}):
@@ -504,8 +543,8 @@ def markdown(options: Options, results: list[Result], plan: str, command: str) -
                 "| workload | floor req/s | flat req/s | service req/s | service/floor "
                 "| service/flat | p50 ms floor / flat / service | p99 ms floor / flat / service "
                 "| CPU us/req floor / flat / service | DB CPU us/req floor / flat / service "
-                "| errors |",
-                "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+                "| DB connections opened/min floor / flat / service | errors |",
+                "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
             ]
             for workload in options.workloads:
                 cells = [by.get((rows, workers, app, workload)) for app in APPS]
@@ -526,7 +565,8 @@ def markdown(options: Options, results: list[Result], plan: str, command: str) -
                     f"| {ratio(service.rps, floor.rps) if service and floor else '-'} "
                     f"| {ratio(service.rps, flat.rps) if service and flat else '-'} "
                     f"| {lat('p50_ms')} | {lat('p99_ms')} | {lat('cpu_us', digits=0)} "
-                    f"| {lat('db_cpu_us', digits=0)} | {errors} |"
+                    f"| {lat('db_cpu_us', digits=0)} | {lat('connections_per_min', digits=0)} "
+                    f"| {errors} |"
                 )
             out.append("")
     workers_seen = sorted({r.workers for r in results})
@@ -585,6 +625,14 @@ def markdown(options: Options, results: list[Result], plan: str, command: str) -
     return "\n".join(out)
 
 
+def pool_description(options: Options) -> str:
+    baselines = f"pool of {options.pool} connections per worker for floor and flat"
+    if options.service_pool == "default":
+        return f"{baselines}, the service's default pool settings"
+    size, overflow = service_pool_of(options)
+    return f"{baselines}, {size} + {overflow} overflow for the service"
+
+
 def scaling_bound(one_worker: Result, workers: int) -> float:
     """The most req/s `workers` workers can reach when every process shares the cores."""
     per_request = (one_worker.cpu_us + one_worker.db_cpu_us + one_worker.load_cpu_us) / 1e6
@@ -606,11 +654,22 @@ def update_readme(table: str) -> None:
 def run(options: Options, command: str) -> int:
     ensure_wrk()
     dsn = seed.admin_dsn(options.dsn_server, options.database)
+    log(f"creating {options.database}, migrating and seeding {options.rows:,} todos")
+    try:
+        asyncio.run(seed.recreate_database(options.dsn_server, options.database))
+        return run_on(options, dsn, command)
+    finally:
+        stop_all()  # no app may hold a connection to the database being dropped
+        if options.keep:
+            log(f"kept the database: BENCH_DSN={dsn}")
+        else:
+            asyncio.run(seed.drop_database(options.dsn_server, options.database))
+
+
+def run_on(options: Options, dsn: str, command: str) -> int:
     logs = options.out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    log(f"creating {options.database}, migrating and seeding {options.rows:,} todos")
-    asyncio.run(seed.recreate_database(options.dsn_server, options.database))
     seed.migrate(dsn)
     dataset = asyncio.run(seed.seed(dsn, users=options.users, rows=options.rows))
     log(f"  seeded in {time.monotonic() - started:.1f} s")
@@ -666,7 +725,14 @@ def parse(argv: Sequence[str]) -> Options:
         default=os.environ.get("BENCH_SERVER_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
         help="any database on the PostgreSQL server (the bench database is created beside it)",
     )
-    parser.add_argument("--database", default="todo_bench", help="dropped and re-created")
+    parser.add_argument(
+        "--database",
+        default=f"todo_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}",
+        help="created for this run and dropped after it (default: a name unique to the run)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database (for bench/inprocess.py)"
+    )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument(
         "--scale-rows", type=int, default=1_000_000, help="then grow to this and rerun W2 (0: no)"
@@ -680,6 +746,12 @@ def parse(argv: Sequence[str]) -> Options:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--pool", type=int, default=20, help="DB connections per worker")
+    parser.add_argument(
+        "--service-pool",
+        default="",
+        help="the service's pool as SIZE+OVERFLOW, or 'default' for its shipped settings "
+        "(default: --pool, no overflow)",
+    )
     parser.add_argument("--cap", type=int, default=200_000, help="most writes per wrk thread")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--update-readme", action="store_true", help="put the table there")
@@ -701,19 +773,25 @@ def parse(argv: Sequence[str]) -> Options:
         connections=args.connections,
         threads=args.threads,
         pool=args.pool,
+        service_pool=args.service_pool,
         cap=args.cap,
         quick=args.quick,
         out=args.out,
         update_readme=args.update_readme,
+        keep=args.keep,
     )
     if args.quick:
         options.rows, options.scale_rows, options.workers = 10_000, 0, [1]
         options.duration, options.warmup = 2.0, 0.5
         options.out = Path(os.environ.get("TMPDIR", "/tmp")) / "todo-bench-quick"
-        options.database = args.database + "_quick"
     unknown = set(options.apps) - set(APPS) | set(options.workloads) - set(WORKLOADS)
     if unknown:
         parser.error(f"unknown app or workload: {', '.join(sorted(unknown))}")
+    if options.service_pool not in ("", "default"):
+        try:
+            service_pool_of(options)
+        except ValueError:
+            parser.error("--service-pool is SIZE+OVERFLOW (such as 20+0) or 'default'")
     if options.scale_rows and options.scale_rows <= options.rows:
         options.scale_rows = 0
     return options

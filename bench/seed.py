@@ -62,6 +62,15 @@ async def recreate_database(server_dsn: str, name: str) -> None:
         await connection.close()
 
 
+async def drop_database(server_dsn: str, name: str) -> None:
+    """DROP `name` (if there), whoever is still connected to it."""
+    connection = await asyncpg.connect(server_dsn)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
 def migrate(dsn: str) -> None:
     """Alembic `upgrade head`, exactly as `todo-api migrate` does it."""
     migrations.upgrade(sqlalchemy_url(dsn))

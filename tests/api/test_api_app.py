@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from dependency_injector import providers
 from fastapi import FastAPI
@@ -13,7 +14,8 @@ from fastapi import FastAPI
 from todo_api import create_app
 from todo_api.app import create_app_from_environment
 
-from .support import settings_for
+from .conftest import cheap_hasher
+from .support import create_todo, new_account, settings_for
 
 
 @pytest.fixture
@@ -44,14 +46,22 @@ async def test_the_lifespan_creates_the_engine_once_and_disposes_of_it(tmp_path:
     await container.engine().dispose()
 
 
-async def test_memory_storage_creates_no_engine() -> None:
+async def test_memory_storage_serves_without_an_engine() -> None:
     app = create_app(settings_for("memory"))
+    app.state.container.hasher.override(providers.Singleton(cheap_hasher))
     made: list[str] = []
     app.state.container.engine.override(providers.Callable(made.append, "engine"))
 
-    async with app.router.lifespan_context(app):
-        assert app.state.container.todo_service() is not None
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        account = await new_account(client)
+        created = await create_todo(client, account, title="kept in memory")
+        fetched = await client.get(f"/api/v1/todos/{created['id']}", headers=account.headers)
 
+    assert fetched.json()["title"] == "kept in memory"
     assert made == []
 
 

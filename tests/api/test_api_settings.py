@@ -26,7 +26,7 @@ def test_the_defaults_serve_sqlite_in_the_working_directory() -> None:
     assert settings.is_sqlite
     assert settings.secret_key is None
     assert settings.env == "development"
-    assert (settings.pool_size, settings.max_overflow) == (10, 10)
+    assert (settings.pool_size, settings.max_overflow) == (20, 0)
     assert settings.token_lifetime_seconds == 3600
     assert settings.max_body_bytes == 1024 * 1024
     assert (settings.log_level, settings.log_format) == ("INFO", "text")

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from sqldb import executed_statements
 from todo_sql import SqlUnitOfWorkFactory, create_engine, ping
 
 
@@ -65,8 +66,14 @@ async def test_pool_settings_are_applied() -> None:
         await engine.dispose()
 
 
-async def test_ping_answers(sql: SqlUnitOfWorkFactory) -> None:
-    await ping(sql.engine)
+async def test_ping_is_one_round_trip_and_returns_its_connection(
+    sql: SqlUnitOfWorkFactory,
+) -> None:
+    with executed_statements(sql.engine) as statements:
+        await ping(sql.engine)
+
+    assert statements == ["SELECT 1"]
+    assert sql.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 async def test_ping_raises_when_the_database_is_away() -> None:

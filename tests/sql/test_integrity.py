@@ -23,9 +23,8 @@ async def test_a_taken_email_is_a_conflict_and_the_unit_of_work_goes_on(
     async with sql() as uow:
         with pytest.raises(Conflict) as raised:
             await uow.users.add(make_user("ada@example.com"))
-        assert not isinstance(raised.value.__cause__, exc.DBAPIError) or "ada" not in str(
-            raised.value
-        )
+        # the domain's words, not the driver's (which name the e-mail and the constraint)
+        assert str(raised.value) == "e-mail already registered"
         await uow.users.add(later)  # the transaction is still usable (PostgreSQL too)
     async with sql() as uow:
         assert await uow.users.get(later.id) == later

@@ -50,8 +50,11 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: SecretStr | None = Field(default=None, validate_default=True)
     token_lifetime_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
-    pool_size: int = Field(default=10, ge=1, le=1000)
-    max_overflow: int = Field(default=10, ge=0, le=1000)
+    # Connections per worker: enough for the requests one worker has in flight, and no
+    # overflow, which SQLAlchemy closes on return (under a steady load above the pool it
+    # opened and closed a connection for most requests). README: "Sizing the pool".
+    pool_size: int = Field(default=20, ge=1, le=1000)
+    max_overflow: int = Field(default=0, ge=0, le=1000)
     pool_timeout: float = Field(default=10.0, gt=0)
     pool_recycle: int = Field(default=1800, ge=-1)
     connect_timeout: float = Field(default=5.0, gt=0)
