@@ -32,8 +32,9 @@ class UserService:
         """The user with these credentials, else `AuthenticationFailed` (never saying which part
         was wrong). An unknown e-mail still costs one hash verification, so timing tells
         nothing either."""
+        rules.storable("password", password)
         async with self._uow() as uow:
-            user = await uow.users.get_by_email(email.strip().lower())
+            user = await uow.users.get_by_email(rules.storable("email", email).strip().lower())
         if user is None:
             await self._hasher.verify(password, self._hasher.dummy_hash)
             raise AuthenticationFailed()
