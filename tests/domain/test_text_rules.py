@@ -68,9 +68,7 @@ async def test_no_todo_use_case_takes_unstorable_text(
 
 
 @pytest.mark.parametrize("text", UNSTORABLE)
-async def test_no_user_use_case_takes_unstorable_text(
-    users: UserService, text: str
-) -> None:
+async def test_no_user_use_case_takes_unstorable_text(users: UserService, text: str) -> None:
     attempts: list[Callable[[], Awaitable[object]]] = [
         lambda: users.register(f"a{text}@example.com", "password"),
         lambda: users.register("a@example.com", f"password{text}"),
