@@ -32,6 +32,7 @@ VERSION_MISMATCH = "The resource has changed since the version in If-Match; fetc
 UNAVAILABLE_TYPE = "urn:todo:problem:storage-unavailable"
 UNAVAILABLE = "The storage cannot be reached right now; try again shortly."
 RETRY_AFTER_SECONDS = 2
+ERRORS_LISTED = 20
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 INVALID_TOKEN_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
@@ -59,7 +60,9 @@ class Problem(BaseModel):
 class ValidationProblem(Problem):
     """Input that does not fit the contract (RFC 9457 with the offending fields)."""
 
-    errors: list[FieldError]
+    errors: list[FieldError] = Field(
+        description=f"The offending fields, at most {ERRORS_LISTED}; `detail` counts them all"
+    )
 
 
 class ApiError(Exception):
@@ -169,17 +172,22 @@ async def _domain_error(request: Request, error: Exception) -> Response:
 
 async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
+    found = error.errors()
+    # A body of 80,000 unknown keys has as many errors: listing them all would answer megabytes.
     errors = [
         FieldError(
             loc=[part for part in item["loc"] if isinstance(part, str | int)], msg=item["msg"]
         )
-        for item in error.errors()
+        for item in found[:ERRORS_LISTED]
     ]
+    detail = (
+        "The request does not match the contract; see errors."
+        if len(found) <= ERRORS_LISTED
+        else f"The request does not match the contract in {len(found)} places; "
+        f"errors lists the first {ERRORS_LISTED}."
+    )
     return problem_response(
-        HTTPStatus.UNPROCESSABLE_ENTITY,
-        "The request does not match the contract; see errors.",
-        type=VALIDATION_TYPE,
-        errors=errors,
+        HTTPStatus.UNPROCESSABLE_ENTITY, detail, type=VALIDATION_TYPE, errors=errors
     )
 
 
