@@ -58,14 +58,15 @@ class Matches:
         return json_schema
 
 
-# The domain's rules (todo_domain.rules) as patterns, from its own character classes.
-_STORABLE = rules.char_class(rules.UNSTORABLE, negated=True)
-_VISIBLE = rules.char_class(rules.UNSTORABLE, rules.WHITESPACE, negated=True)
+# The domain's rules (todo_domain.rules) as patterns, from its own character classes. They
+# leave the surrogates out: no JSON Schema validator's regular expressions can name one (the
+# pattern would be dropped), and pydantic already refuses a string holding one as not Unicode.
+_STORABLE = rules.char_class(rules.NUL, negated=True)
+_VISIBLE = rules.char_class(rules.NUL, rules.WHITESPACE, negated=True)
 _BLANK = rules.char_class(rules.WHITESPACE)
-STORABLE = Matches(f"^{_STORABLE}*$", rules.UNSTORABLE_MESSAGE)
+STORABLE = Matches(f"^{_STORABLE}*$", "must not contain U+0000")
 NOT_BLANK = Matches(
-    f"^{_STORABLE}*{_VISIBLE}{_STORABLE}*$",
-    "must not be blank, nor contain U+0000 or a surrogate (U+D800 to U+DFFF)",
+    f"^{_STORABLE}*{_VISIBLE}{_STORABLE}*$", "must not be blank, nor contain U+0000"
 )
 EMAIL = Matches(f"^{_BLANK}*{rules.EMAIL_PATTERN}{_BLANK}*$", "must be a valid e-mail address")
 CURSOR = Matches("^[A-Za-z0-9_-]+$", "is not a cursor of this listing")

@@ -18,7 +18,9 @@ CodePoints = tuple[tuple[int, int], ...]  # inclusive ranges
 
 # Text no backend can store or compare: U+0000 (PostgreSQL's text refuses it) and the
 # surrogates (UTF-8 cannot encode one on its own, yet JSON's "\ud800" carries one).
-UNSTORABLE: CodePoints = ((0x0000, 0x0000), (0xD800, 0xDFFF))
+NUL: CodePoints = ((0x0000, 0x0000),)
+SURROGATES: CodePoints = ((0xD800, 0xDFFF),)
+UNSTORABLE: CodePoints = NUL + SURROGATES
 UNSTORABLE_MESSAGE = "must not contain U+0000 or a surrogate (U+D800 to U+DFFF)"
 # What `str.strip()` removes (`str.isspace()`), written out because the `\s` of a JSON Schema
 # pattern (ECMA-262) is not Python's: the OpenAPI document states these rules with them.
@@ -49,8 +51,9 @@ def char_class(*ranges: CodePoints, negated: bool = False, also: str = "") -> st
 
 
 # Deliberately loose: one "@", no spaces, a dot in the domain. Deliverability is not our job.
-EMAIL_CHARACTER = char_class(WHITESPACE, UNSTORABLE, negated=True, also="@")
-EMAIL_PATTERN = f"{EMAIL_CHARACTER}+@{EMAIL_CHARACTER}+\\.{EMAIL_CHARACTER}+"
+# Surrogates are left to `storable`: a JSON Schema pattern cannot name them.
+_EMAIL_CHARACTER = char_class(WHITESPACE, NUL, negated=True, also="@")
+EMAIL_PATTERN = f"{_EMAIL_CHARACTER}+@{_EMAIL_CHARACTER}+\\.{_EMAIL_CHARACTER}+"
 _EMAIL = re.compile(EMAIL_PATTERN)
 _UNSTORABLE = re.compile(char_class(UNSTORABLE))
 
