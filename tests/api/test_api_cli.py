@@ -175,7 +175,7 @@ def test_an_unreachable_database_to_migrate_is_one_line_without_the_password(
 def test_serve_starts_while_the_database_is_unreachable_with_a_warning(
     served: list[tuple[Any, dict[str, Any]]],
 ) -> None:
-    """Issue 6: the service starts while the database is down and uses it once it answers."""
+    """The service starts while the database is down and uses it once it answers."""
     url = "postgresql+asyncpg://todo:s3cret@127.0.0.1:1/todo"
 
     result = runner.invoke(cli, ["serve"], env={"TODO_DATABASE_URL": url})

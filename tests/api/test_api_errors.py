@@ -113,3 +113,48 @@ async def test_a_body_within_the_limit_passes() -> None:
         )
 
         assert response.status_code == 201
+
+
+async def test_a_trailing_slash_is_a_404_problem_that_never_echoes_the_host(
+    memory_client: httpx.AsyncClient,
+) -> None:
+    """A redirect would build its `Location` from the caller's `Host` header."""
+    account = await new_account(memory_client)
+
+    for path in ("/api/v1/todos/", "/api/v1/users/me/", "/health/live/"):
+        response = await memory_client.get(
+            path, headers={**account.headers, "Host": "evil.example"}
+        )
+
+        assert_problem(response, 404)
+        assert "location" not in response.headers
+        assert "evil.example" not in response.text
+
+
+async def test_a_422_lists_the_first_errors_and_counts_the_rest(
+    memory_client: httpx.AsyncClient,
+) -> None:
+    account = await new_account(memory_client)
+    body = {f"k{n}": 0 for n in range(80_000)} | {"title": "x"}
+
+    response = await memory_client.post("/api/v1/todos", json=body, headers=account.headers)
+
+    problem = assert_problem(response, 422)
+    assert [error["loc"] for error in problem["errors"]] == [["body", f"k{n}"] for n in range(20)]
+    assert "80000" in problem["detail"]
+    assert len(response.content) < 10_000
+
+
+async def test_a_422_with_few_errors_lists_them_all(memory_client: httpx.AsyncClient) -> None:
+    account = await new_account(memory_client)
+
+    response = await memory_client.post(
+        "/api/v1/todos", json={"title": "", "priority": "urgent"}, headers=account.headers
+    )
+
+    problem = assert_problem(response, 422)
+    assert [error["loc"] for error in problem["errors"]] == [
+        ["body", "title"],
+        ["body", "priority"],
+    ]
+    assert problem["detail"] == "The request does not match the contract; see errors."

@@ -154,7 +154,7 @@ async def test_limit_defaults_to_20_and_is_bounded(
         ({"due_before": "tomorrow"}, ("query", "due_before")),
         ({"due_after": "2030-13-01"}, ("query", "due_after")),
         ({"tag": "t" * 51}, ("query", "tag")),
-        ({"tag": "  "}, ("query", "tags")),
+        ({"tag": "  "}, ("query", "tag")),
         ({"cursor": "garbage"}, ("query", "cursor")),
         ({"cursor": "eyJzIjoiLWNyZWF0ZWRfYXQiLCJ2IjoiMjAyNCIsImkiOiJ4In0"}, ("query", "cursor")),
         ({"cursor": "x" * 600}, ("query", "cursor")),

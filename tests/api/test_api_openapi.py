@@ -1,11 +1,14 @@
 """The OpenAPI document lists every route, each with its error responses as problems."""
 
+import re
 from typing import Any
 
 import httpx
+import jsonschema_rs
 from fastapi.routing import APIRoute
 
 from todo_api.routes import ROUTERS
+from todo_domain import rules
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 VALIDATION_PROBLEM = {"$ref": "#/components/schemas/ValidationProblem"}
@@ -94,3 +97,45 @@ async def test_the_docs_page_is_served(memory_client: httpx.AsyncClient) -> None
 
     assert response.status_code == 200
     assert "swagger" in response.text.lower()
+
+
+def _patterns(node: object) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+        return found + [pattern for value in node.values() for pattern in _patterns(value)]
+    if isinstance(node, list):
+        return [pattern for value in node for pattern in _patterns(value)]
+    return []
+
+
+async def test_every_pattern_is_one_a_json_schema_validator_enforces(
+    memory_client: httpx.AsyncClient,
+) -> None:
+    """A validator drops a pattern its regular expressions cannot read (one naming a surrogate,
+    say), and the document would then promise that anything goes."""
+    patterns = _patterns(await _document(memory_client))
+
+    assert len(patterns) >= 5
+    for pattern in patterns:
+        validator = jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
+        assert not validator.is_valid("\x00"), pattern
+        re.compile(pattern)
+
+
+async def test_the_documented_rules_are_the_domain_s(memory_client: httpx.AsyncClient) -> None:
+    schemas = (await _document(memory_client))["components"]["schemas"]
+    create = schemas["TodoCreate"]["properties"]
+    update = schemas["TodoUpdate"]["properties"]
+    user = schemas["UserCreate"]["properties"]
+
+    assert create["tags"]["maxItems"] == rules.TAGS_MAX
+    assert create["tags"]["items"]["maxLength"] == rules.TAG_MAX
+    assert create["title"]["maxLength"] == rules.TITLE_MAX
+    assert not re.search(create["title"]["pattern"], " \t\u3000")
+    assert re.search(create["title"]["pattern"], " a ")
+    assert re.search(user["email"]["pattern"], " Ada@Example.com ")
+    assert not re.search(user["email"]["pattern"], "ada@example")
+    for name in ("title", "description", "status", "priority", "tags"):
+        assert "anyOf" not in update[name], name  # null is refused
+        assert "default" not in update[name], name
+    assert {"type": "null"} in update["due_date"]["anyOf"]  # null clears the due date

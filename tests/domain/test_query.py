@@ -47,7 +47,11 @@ def todo(**fields: Any) -> Todo:
 
 
 def token_of(payload: object) -> str:
-    raw = json.dumps(payload).encode()
+    return raw_token(json.dumps(payload).encode())
+
+
+def raw_token(raw: bytes) -> str:
+    """A cursor of these bytes, JSON or not."""
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -204,6 +208,11 @@ GARBAGE = [
     token_of({"s": "-created_at", "v": START.isoformat(), "i": {"a": 1}}),
     token_of({"s": ["-created_at"], "v": START.isoformat(), "i": new_id().hex}),
     token_of([{"s": "-created_at", "v": START.isoformat(), "i": new_id().hex}]),
+    token_of({"s": "-created_at", "v": START.isoformat(), "i": new_id().hex[:-1] + "\x00"}),
+    token_of({"s": "-created_at\x00", "v": START.isoformat(), "i": new_id().hex}),
+    raw_token(b'{"s":"-created_at","v":"2024-05-01T12:00:00+00:00","i":1e999}'),
+    raw_token(b'{"s":"-created_at","v":' + b"9" * 300 + b',"i":"' + new_id().hex.encode() + b'"}'),
+    raw_token(b'{"s":"-created_at","v":"\xff\xfe","i":"' + new_id().hex.encode() + b'"}'),
 ]
 
 
@@ -219,7 +228,7 @@ def test_garbage_cursors_are_invalid_input(token: str, sort: Sort) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [None, "2024-01-01", "high", 0, 4, -1, 2.0, True, "2", [2], {"r": 2}],
+    [None, "2024-01-01", "high", 0, 4, -1, 2.0, True, "2", [2], {"r": 2}, 10**300, -(10**300)],
 )
 def test_tampered_priority_values_are_invalid(value: object) -> None:
     sort = Sort(SortKey.PRIORITY, descending=True)

@@ -45,6 +45,9 @@ def create_app(settings: Settings) -> FastAPI:
         version=VERSION,
         description="Todos of authenticated users, with keyset pagination and ETags.",
         lifespan=_lifespan,
+        # A redirect to the path without its trailing slash would build `Location` from the
+        # caller's `Host` header; such a path is a 404 like any other unknown one.
+        redirect_slashes=False,
     )
     app.state.container = container
     install_problem_handlers(app)

@@ -1,6 +1,18 @@
 """Entity tags of todos: the version, quoted (a strong validator, RFC 9110 section 8.8.3)."""
 
+import re
+
 from todo_domain import Todo
+
+# One member of an `If-Match` list and the comma after it (RFC 9110 sections 5.6.1, 8.8.3):
+# `[W/]"<etagc>*"`, possibly empty (the list syntax allows empty members).
+_MEMBER = re.compile(
+    r'[ \t]*(?:(?P<weak>W/)?"(?P<opaque>[\x21\x23-\x7e\x80-\xff]*)")?[ \t]*(?:,|\Z)'
+)
+# The opaque part of a tag this service hands out: a version, written as `etag_of` writes it
+# (strong comparison is character by character: `"01"` is not version 1). Nineteen digits
+# are more than any version reaches, and keep `int()` far from its limit on digits.
+_VERSION = re.compile(r"0|[1-9][0-9]{0,18}")
 
 
 def etag_of(todo: Todo) -> str:
@@ -9,15 +21,12 @@ def etag_of(todo: Todo) -> str:
 
 class IfMatch:
     """A parsed `If-Match` header: `*`, or the versions it accepts. Weak tags never match
-    (If-Match uses the strong comparison), and a malformed header matches nothing."""
+    (If-Match uses the strong comparison); a header that is not `*` or a list of entity tags
+    (RFC 9110 section 13.1.1) matches nothing, so it can never let a change through."""
 
     def __init__(self, header: str) -> None:
-        self.any = header.strip() == "*"
-        self.versions: frozenset[int] = frozenset()
-        if not self.any:
-            self.versions = frozenset(
-                version for tag in header.split(",") if (version := _version(tag)) is not None
-            )
+        self.any = header.strip(" \t") == "*"
+        self.versions: frozenset[int] = frozenset() if self.any else _versions(header)
 
     def matches(self, todo: Todo) -> bool:
         return self.any or todo.version in self.versions
@@ -27,8 +36,16 @@ class IfMatch:
         return next(iter(self.versions)) if len(self.versions) == 1 else None
 
 
-def _version(tag: str) -> int | None:
-    tag = tag.strip()
-    if len(tag) < 3 or tag[0] != '"' or tag[-1] != '"' or not tag[1:-1].isdigit():
-        return None
-    return int(tag[1:-1])
+def _versions(header: str) -> frozenset[int]:
+    """The versions named by strong tags of ours in the list; none if the list is malformed."""
+    versions: set[int] = set()
+    position = 0
+    while position < len(header):
+        member = _MEMBER.match(header, position)
+        if member is None:
+            return frozenset()
+        position = member.end()
+        opaque = member["opaque"]
+        if opaque is not None and member["weak"] is None and _VERSION.fullmatch(opaque):
+            versions.add(int(opaque))
+    return frozenset(versions)

@@ -1,5 +1,7 @@
 """A limit on the size of request bodies: 413 instead of reading an unbounded body."""
 
+import re
+import sys
 from http import HTTPStatus
 
 from starlette.exceptions import HTTPException
@@ -8,6 +10,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from todo_api.problems import problem_response
 
 TOO_LARGE = "The request body is larger than {limit} bytes."
+NOT_A_LENGTH = "The Content-Length header is not a number of bytes."
+_DIGITS = re.compile(rb"[0-9]+")
+_DIGITS_MAX = 18
 
 
 class BodySizeLimit:
@@ -23,7 +28,11 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         detail = TOO_LARGE.format(limit=self.max_bytes)
-        declared = _content_length(scope)
+        try:
+            declared = _declared_length(scope)
+        except ValueError:
+            await problem_response(HTTPStatus.BAD_REQUEST, NOT_A_LENGTH)(scope, receive, send)
+            return
         if declared is not None and declared > self.max_bytes:
             response = problem_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, detail)
             await response(scope, receive, send)
@@ -44,11 +53,13 @@ class BodySizeLimit:
         await self.app(scope, receive_within_limit, send)
 
 
-def _content_length(scope: Scope) -> int | None:
+def _declared_length(scope: Scope) -> int | None:
+    """The `Content-Length`, or None without one; `ValueError` unless it is plain ASCII
+    digits (`int()` alone takes `1_0`, ` 1` or `\xb2` too). More digits than any size has
+    stand for a size above every limit, without converting thousands of digits."""
     for name, value in scope["headers"]:
         if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
+            if not _DIGITS.fullmatch(value):
+                raise ValueError("Content-Length is not a number")
+            return int(value) if len(value) <= _DIGITS_MAX else sys.maxsize
     return None

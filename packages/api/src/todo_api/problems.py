@@ -39,6 +39,7 @@ RETRY_AFTER_SECONDS = 2
 OVERLOADED_TYPE = "urn:todo:problem:overloaded"
 OVERLOADED = "Too many passwords are being checked right now; try again shortly."
 TOO_MANY_ATTEMPTS_TYPE = "urn:todo:problem:too-many-attempts"
+ERRORS_LISTED = 20
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 INVALID_TOKEN_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
@@ -66,7 +67,9 @@ class Problem(BaseModel):
 class ValidationProblem(Problem):
     """Input that does not fit the contract (RFC 9457 with the offending fields)."""
 
-    errors: list[FieldError]
+    errors: list[FieldError] = Field(
+        description=f"The offending fields, at most {ERRORS_LISTED}; `detail` counts them all"
+    )
 
 
 class ApiError(Exception):
@@ -196,17 +199,22 @@ def retry_after_seconds(wait: timedelta) -> int:
 
 async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
+    found = error.errors()
+    # A body of 80,000 unknown keys has as many errors: listing them all would answer megabytes.
     errors = [
         FieldError(
             loc=[part for part in item["loc"] if isinstance(part, str | int)], msg=item["msg"]
         )
-        for item in error.errors()
+        for item in found[:ERRORS_LISTED]
     ]
+    detail = (
+        "The request does not match the contract; see errors."
+        if len(found) <= ERRORS_LISTED
+        else f"The request does not match the contract in {len(found)} places; "
+        f"errors lists the first {ERRORS_LISTED}."
+    )
     return problem_response(
-        HTTPStatus.UNPROCESSABLE_ENTITY,
-        "The request does not match the contract; see errors.",
-        type=VALIDATION_TYPE,
-        errors=errors,
+        HTTPStatus.UNPROCESSABLE_ENTITY, detail, type=VALIDATION_TYPE, errors=errors
     )
 
 

@@ -3,11 +3,23 @@ domain. Entities never reach a client and these models never reach the domain.""
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    TypeAdapter,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
 from todo_domain import UNSET, NewTodo, Priority, Status, Todo, TodoChanges, User, rules
@@ -16,11 +28,117 @@ StatusName = Literal["open", "done"]
 PriorityName = Literal["low", "normal", "high"]
 SortName = Literal["created_at", "-created_at", "due_date", "-due_date", "priority", "-priority"]
 
-Title = Annotated[str, Field(min_length=1, max_length=rules.TITLE_MAX, examples=["Buy milk"])]
-Description = Annotated[str, Field(max_length=rules.DESCRIPTION_MAX)]
-Tag = Annotated[str, Field(min_length=1, max_length=rules.TAG_MAX)]
-# Duplicates are removed before the domain counts tags, so accept some slack here.
-Tags = Annotated[list[Tag], Field(max_length=rules.TAGS_MAX * 5, examples=[["home", "errand"]])]
+
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """Validates a string against `pattern` (Python's `re`, searched, as JSON Schema does) and
+    states it as the schema's `pattern`: what is documented is what is checked. Not pydantic's
+    own `pattern=`: its regular expressions (Rust's) cannot name a surrogate."""
+
+    pattern: str
+    message: str
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        compiled = re.compile(self.pattern)
+
+        def check(value: str) -> str:
+            if compiled.search(value) is None:
+                raise PydanticCustomError("string_pattern_mismatch", self.message)
+            return value
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = self.pattern
+        return json_schema
+
+
+# The domain's rules (todo_domain.rules) as patterns, from its own character classes. They
+# leave the surrogates out: no JSON Schema validator's regular expressions can name one (the
+# pattern would be dropped), and pydantic already refuses a string holding one as not Unicode.
+_STORABLE = rules.char_class(rules.NUL, negated=True)
+_VISIBLE = rules.char_class(rules.NUL, rules.WHITESPACE, negated=True)
+_BLANK = rules.char_class(rules.WHITESPACE)
+STORABLE = Matches(f"^{_STORABLE}*$", "must not contain U+0000")
+NOT_BLANK = Matches(
+    f"^{_STORABLE}*{_VISIBLE}{_STORABLE}*$", "must not be blank, nor contain U+0000"
+)
+EMAIL = Matches(f"^{_BLANK}*{rules.EMAIL_PATTERN}{_BLANK}*$", "must be a valid e-mail address")
+CURSOR = Matches("^[A-Za-z0-9_-]+$", "is not a cursor of this listing")
+
+Text = Annotated[str, STORABLE]
+Title = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=rules.TITLE_MAX,
+        description=(
+            f"At most {rules.TITLE_MAX} characters as sent; stored trimmed, which must leave "
+            "at least one"
+        ),
+        examples=["Buy milk"],
+    ),
+    NOT_BLANK,
+]
+Description = Annotated[str, Field(max_length=rules.DESCRIPTION_MAX), STORABLE]
+Tag = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=rules.TAG_MAX,
+        description=(
+            f"Stored trimmed and lower case, which must leave 1 to {rules.TAG_MAX} characters "
+            "(U+0130 becomes two)"
+        ),
+    ),
+    NOT_BLANK,
+]
+Tags = Annotated[
+    list[Tag],
+    Field(
+        max_length=rules.TAGS_MAX,
+        description=f"At most {rules.TAGS_MAX} as sent; duplicates are merged",
+        examples=[["home", "errand"]],
+    ),
+]
+Email = Annotated[
+    str,
+    Field(
+        max_length=rules.EMAIL_MAX,
+        description="Stored trimmed and lower case",
+        examples=["ada@example.com"],
+    ),
+    EMAIL,
+]
+Password = Annotated[
+    str, Field(min_length=rules.PASSWORD_MIN, max_length=rules.PASSWORD_MAX), STORABLE
+]
+DisplayName = Annotated[
+    str,
+    Field(max_length=rules.DISPLAY_NAME_MAX, description="Trimmed; blank is no name"),
+    STORABLE,
+]
+Cursor = Annotated[str, Field(max_length=512), CURSOR]
+
+
+def _absent(*, nullable: bool = False) -> Any:
+    """The default of a field of a change: absent is unchanged, which no value a client can
+    send says, so the document shows no default. Unless `nullable`, null is refused too (see
+    `TodoUpdate._not_null`), and the document does not offer it."""
+
+    def document(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+        if not nullable:
+            (value,) = [branch for branch in schema.pop("anyOf") if branch != {"type": "null"}]
+            schema.update(value)
+
+    return Field(default=None, json_schema_extra=document)
+
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -45,9 +163,9 @@ class _Output(BaseModel):
 
 
 class UserCreate(_Input):
-    email: Annotated[str, Field(max_length=rules.EMAIL_MAX, examples=["ada@example.com"])]
-    password: Annotated[str, Field(min_length=rules.PASSWORD_MIN, max_length=rules.PASSWORD_MAX)]
-    display_name: Annotated[str, Field(max_length=rules.DISPLAY_NAME_MAX)] | None = None
+    email: Email
+    password: Password
+    display_name: DisplayName | None = None
 
 
 class UserOut(_Output):
@@ -89,12 +207,12 @@ class TodoCreate(_Input):
 class TodoUpdate(_Input):
     """Only the fields present change; `due_date: null` clears the due date."""
 
-    title: Title | None = None
-    description: Description | None = None
-    status: StatusName | None = None
-    priority: PriorityName | None = None
-    due_date: IsoDate | None = None
-    tags: Tags | None = None
+    title: Title | None = _absent()
+    description: Description | None = _absent()
+    status: StatusName | None = _absent()
+    priority: PriorityName | None = _absent()
+    due_date: IsoDate | None = _absent(nullable=True)
+    tags: Tags | None = _absent()
 
     @field_validator("title", "description", "status", "priority", "tags")
     @classmethod

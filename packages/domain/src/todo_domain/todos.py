@@ -58,6 +58,8 @@ class TodoService:
         filter = filter or TodoFilter()
         if filter.tag is not None:
             filter = dataclasses.replace(filter, tag=rules.tag(filter.tag))
+        if filter.text is not None:
+            rules.storable("text", filter.text)
         async with self._uow() as uow:
             return await uow.todos.list(owner_id, filter, sort or Sort(), page or PageRequest())
 

@@ -41,7 +41,8 @@ class UserService:
         was wrong). An unknown e-mail still costs one hash verification, so timing tells
         nothing either. `address` is the client's: while it has failed too often (see
         `LoginThrottle`), `TooManyAttempts` comes before any hash, account or not."""
-        attempt = LoginAttempt.of(address, email)
+        rules.storable("password", password)
+        attempt = LoginAttempt.of(address, rules.storable("email", email))
         await self.throttle.check(attempt)
         async with self._uow() as uow:
             user = await uow.users.get_by_email(attempt.account)

@@ -10,10 +10,13 @@ from todo_api.dependencies import Authenticated
 from todo_api.etags import IfMatch, etag_of
 from todo_api.problems import PreconditionFailed, problem_responses
 from todo_api.schemas import (
+    Cursor,
     IsoDate,
     PriorityName,
     SortName,
     StatusName,
+    Tag,
+    Text,
     TodoCreate,
     TodoOut,
     TodoPage,
@@ -30,6 +33,7 @@ from todo_domain import (
     Status,
     Todo,
     TodoFilter,
+    rules,
 )
 
 JSON = "application/json"
@@ -67,16 +71,17 @@ async def list_todos(
     caller: Authenticated,
     status: StatusName | None = None,
     priority: PriorityName | None = None,
-    tag: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    tag: Annotated[Tag | None, Query(description="Todos with this tag")] = None,
     due_before: Annotated[IsoDate | None, Query(description="Due strictly before")] = None,
     due_after: Annotated[IsoDate | None, Query(description="Due strictly after")] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Case-insensitive part of the title")
+        Text | None,
+        Query(max_length=rules.TITLE_MAX, description="Case-insensitive part of the title"),
     ] = None,
     sort: SortName = "-created_at",
     limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = LIMIT_DEFAULT,
     cursor: Annotated[
-        str | None, Query(max_length=512, description="`next_cursor` of the previous page")
+        Cursor | None, Query(description="`next_cursor` of the previous page")
     ] = None,
 ) -> Response:
     filter = TodoFilter(
@@ -111,7 +116,16 @@ async def update_todo(
     todo_id: UUID,
     body: TodoUpdate,
     caller: Authenticated,
-    if_match: Annotated[str | None, Header(description="ETag of the version to change")] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description=(
+                "ETag of the version to change: `*`, or a list of entity tags. Anything else "
+                "(a weak tag, a tag this service did not issue, a malformed list) matches no "
+                "version: 412."
+            )
+        ),
+    ] = None,
 ) -> Response:
     expected: int | None = None
     if if_match is not None:

@@ -13,8 +13,8 @@ from todo_api.problems import (
     Unauthorized,
     problem_responses,
 )
-from todo_api.schemas import TokenOut, UserCreate, UserOut
-from todo_domain import Conflict, NotFound
+from todo_api.schemas import Text, TokenOut, UserCreate, UserOut
+from todo_domain import Conflict, NotFound, rules
 
 JSON = "application/json"
 
@@ -59,8 +59,10 @@ async def register(body: UserCreate, users: Users) -> Response:
 )
 async def issue_token(
     request: Request,
-    username: Annotated[str, Form(max_length=254, description="The e-mail address")],
-    password: Annotated[str, Form(max_length=1024)],
+    username: Annotated[
+        Text, Form(min_length=1, max_length=rules.EMAIL_MAX, description="The e-mail address")
+    ],
+    password: Annotated[Text, Form(min_length=1, max_length=1024)],
     users: Users,
     tokens: Tokens,
     grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
