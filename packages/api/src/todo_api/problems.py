@@ -20,6 +20,7 @@ from todo_domain import (
     DomainError,
     InvalidInput,
     NotFound,
+    StorageBusy,
     StorageUnavailable,
     VersionConflict,
 )
@@ -31,6 +32,7 @@ VERSION_MISMATCH_TYPE = "urn:todo:problem:version-mismatch"
 VERSION_MISMATCH = "The resource has changed since the version in If-Match; fetch it again."
 UNAVAILABLE_TYPE = "urn:todo:problem:storage-unavailable"
 UNAVAILABLE = "The storage cannot be reached right now; try again shortly."
+BUSY = "The storage is too busy to answer right now; try again shortly."
 RETRY_AFTER_SECONDS = 2
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 INVALID_TOKEN_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -158,6 +160,8 @@ async def _domain_error(request: Request, error: Exception) -> Response:
                 type=VALIDATION_TYPE,
                 errors=errors,
             )
+        case StorageBusy():
+            return storage_unavailable_response(BUSY)
         case StorageUnavailable():
             return storage_unavailable_response()
         case AuthenticationFailed():
@@ -208,10 +212,10 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-def storage_unavailable_response() -> Response:
+def storage_unavailable_response(detail: str = UNAVAILABLE) -> Response:
     return problem_response(
         HTTPStatus.SERVICE_UNAVAILABLE,
-        UNAVAILABLE,
+        detail,
         type=UNAVAILABLE_TYPE,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )

@@ -9,6 +9,7 @@ from todo_domain.errors import (
     DomainError,
     InvalidInput,
     NotFound,
+    StorageBusy,
     StorageUnavailable,
     VersionConflict,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "SortKey",
     "SortValue",
     "Status",
+    "StorageBusy",
     "StorageUnavailable",
     "SystemClock",
     "Todo",

@@ -38,6 +38,13 @@ class StorageUnavailable(DomainError):
     outcome is unknown (a later read tells). Worth retrying after a moment."""
 
 
+class StorageBusy(StorageUnavailable):
+    """The storage is reachable but could not carry the operation out in time: a lock held by
+    someone else, a statement that ran out of its time, or a transaction the database aborted
+    because it lost a race (deadlock, serialization failure). Nothing was changed; retrying
+    after a moment is safe. Never the caller's fault, so never a `Conflict`."""
+
+
 class AuthenticationFailed(DomainError):
     """Wrong e-mail or password; deliberately does not say which."""
 
