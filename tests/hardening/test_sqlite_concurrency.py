@@ -5,7 +5,6 @@ acknowledged is lost."""
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest

@@ -47,9 +47,9 @@ def create_engine(
       costs a request at most that long instead of as long as the lock lasts. None leaves
       statements unbounded: for schema migrations and administration, never for requests.
     - SQLite (aiosqlite): foreign keys on, WAL journal (readers never wait for the writer),
-      synchronous=NORMAL, and writers wait up to `statement_timeout` (or `STATEMENT_TIMEOUT`
-      when None) for each other (the busy timeout). An in-memory database (`sqlite+aiosqlite://`) is one shared connection:
-      tests and demos only.
+      synchronous=NORMAL, and writers wait up to `statement_timeout` (`STATEMENT_TIMEOUT`
+      when None) for each other: the busy timeout. An in-memory database
+      (`sqlite+aiosqlite://`) is one shared connection: tests and demos only.
     """
     parsed = make_url(url)
     driver = f"{parsed.get_backend_name()}+{parsed.get_driver_name()}"

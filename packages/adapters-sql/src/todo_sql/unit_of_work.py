@@ -222,7 +222,9 @@ class SqlUnitOfWork:
 class SqlUnitOfWorkFactory:
     """Fresh units of work over one engine (the `UnitOfWorkFactory` port)."""
 
-    def __init__(self, engine: AsyncEngine, *, statement_timeout: float = STATEMENT_TIMEOUT) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, statement_timeout: float = STATEMENT_TIMEOUT
+    ) -> None:
         """`statement_timeout`: the one the engine was made with (`create_engine`)."""
         self.engine = engine
         self._statement_timeout = statement_timeout
