@@ -54,7 +54,7 @@ def _run_sync(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_engine(database_url(), pool_size=1, max_overflow=0)
+    engine = create_engine(database_url(), pool_size=1, max_overflow=0, statement_timeout=None)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_sync)

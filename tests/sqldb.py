@@ -69,7 +69,9 @@ def unavailable(reason: str) -> NoReturn:
 
 
 def _admin_engine(server: Server) -> AsyncEngine:
-    engine = create_engine(server.url, pool_size=1, max_overflow=0, connect_timeout=3.0)
+    engine = create_engine(
+        server.url, pool_size=1, max_overflow=0, connect_timeout=3.0, statement_timeout=None
+    )
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 

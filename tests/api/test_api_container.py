@@ -5,6 +5,7 @@ from uuid import uuid4
 from dependency_injector import providers
 
 from builders import register_owners
+from sqldb import migrated_url
 from todo_api.container import MemoryProbe, SqlProbe, build_container
 from todo_domain import NewTodo, SystemClock, TodoService, UserService
 from todo_memory import MemoryUnitOfWorkFactory
@@ -21,7 +22,8 @@ def test_memory_storage_selects_the_memory_adapter() -> None:
 
 
 async def test_sql_storage_selects_the_sql_adapter_on_one_engine() -> None:
-    container = build_container(settings_for("sql", "sqlite+aiosqlite:///:memory:"))
+    # The probe reads the todos table: a migrated database.
+    container = build_container(settings_for("sql", await migrated_url("sqlite")))
     try:
         assert isinstance(container.uow_factory(), SqlUnitOfWorkFactory)
         assert isinstance(container.storage_probe(), SqlProbe)

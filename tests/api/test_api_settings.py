@@ -36,6 +36,7 @@ def test_the_defaults_serve_sqlite_in_the_working_directory() -> None:
     assert settings.login_failures_per_address_account == 10
     assert settings.login_failures_per_address == 100
     assert settings.login_failures_per_account == 100
+    assert settings.statement_timeout == 5.0
 
 
 def test_variables_with_the_todo_prefix_configure(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,6 +103,8 @@ def test_database_urls_get_the_async_driver(
         ("TODO_LOGIN_FAILURES_PER_ADDRESS_ACCOUNT", "0", "TODO_LOGIN_FAILURES_PER_ADDRESS_ACCOUNT"),
         ("TODO_LOGIN_FAILURES_PER_ADDRESS", "-1", "TODO_LOGIN_FAILURES_PER_ADDRESS"),
         ("TODO_LOGIN_FAILURES_PER_ACCOUNT", "none", "TODO_LOGIN_FAILURES_PER_ACCOUNT"),
+        ("TODO_STATEMENT_TIMEOUT", "0", "TODO_STATEMENT_TIMEOUT"),
+        ("TODO_STATEMENT_TIMEOUT", "soon", "TODO_STATEMENT_TIMEOUT"),
     ],
 )
 def test_a_wrong_setting_is_one_line_naming_it(
@@ -135,3 +138,22 @@ def test_settings_are_immutable() -> None:
 
     with pytest.raises(ValueError, match="frozen"):
         settings.storage = "sql"
+
+
+async def test_the_statement_timeout_reaches_every_connection(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """From TODO_STATEMENT_TIMEOUT to the session of a pooled connection (SQLite's busy
+    timeout here; the server backends' in tests/hardening/test_locked_database.py)."""
+    from sqlalchemy import text
+
+    from todo_api.container import build_container
+
+    monkeypatch.setenv("TODO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/todo.db")
+    monkeypatch.setenv("TODO_STATEMENT_TIMEOUT", "2.5")
+    engine = build_container(load_settings()).engine()
+    try:
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("PRAGMA busy_timeout")) == 2500
+    finally:
+        await engine.dispose()

@@ -97,7 +97,8 @@ def _stop(process: "subprocess.Popen[bytes]") -> None:
 
 class Proxy:
     """A TCP proxy on 127.0.0.1:`port` to `target`. `down()` closes every connection and stops
-    listening (connections are refused), `blackhole()` accepts and never answers, `up()`
+    listening (connections are refused), `blackhole()` accepts and never answers, `freeze()`
+    stops passing anything on over the open connections (a server that hangs), `up()`
     forwards again."""
 
     def __init__(self, target_port: int) -> None:
@@ -106,15 +107,21 @@ class Proxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._blackhole = False
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def up(self) -> None:
         self._blackhole = False
+        self._flowing.set()
         if self._server is None:
             self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
 
     async def blackhole(self) -> None:
         await self.up()
         self._blackhole = True
+
+    def freeze(self) -> None:
+        self._flowing.clear()
 
     async def down(self) -> None:
         if self._server is not None:
@@ -137,14 +144,20 @@ class Proxy:
             writer.transport.abort()
             return
         self._writers.add(upstream_writer)
+        flowing = self._flowing
         await asyncio.gather(
-            _pipe(reader, upstream_writer), _pipe(upstream_reader, writer), return_exceptions=True
+            _pipe(reader, upstream_writer, flowing),
+            _pipe(upstream_reader, writer, flowing),
+            return_exceptions=True,
         )
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pipe(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, flowing: asyncio.Event
+) -> None:
     try:
         while data := await reader.read(65536):
+            await flowing.wait()
             writer.write(data)
             await writer.drain()
     finally:

@@ -15,7 +15,7 @@ async def scalar(sql: SqlUnitOfWorkFactory, statement: str) -> object:
 
 
 async def test_sqlite_has_foreign_keys_wal_and_a_busy_timeout(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/x.db", sqlite_busy_timeout=2.5)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/x.db", statement_timeout=2.5)
     try:
         sql = SqlUnitOfWorkFactory(engine)
         assert await scalar(sql, "PRAGMA foreign_keys") == 1

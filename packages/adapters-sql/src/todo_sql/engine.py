@@ -1,11 +1,14 @@
 """The one `AsyncEngine` of a process, configured per dialect, and the readiness ping."""
 
+import math
 import time
 from typing import Any
 
-from sqlalchemy import event, exc, make_url, pool, text
+from sqlalchemy import event, exc, make_url, pool, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+from todo_sql.statements import todos
 
 SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg", "mysql+aiomysql", "mariadb+aiomysql")
 
@@ -13,8 +16,8 @@ SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg", "mysql+aiomysql", "mariad
 PING_AFTER_IDLE = 5.0
 _RESTED_SINCE = "todo_rested_since"
 
-# Strict: a value that does not fit is an error, never silently truncated.
-_MYSQL_SESSION = "SET SESSION sql_mode = 'TRADITIONAL', time_zone = '+00:00'"
+# How long one statement may take on the server, lock waits included.
+STATEMENT_TIMEOUT = 5.0
 
 
 def create_engine(
@@ -26,7 +29,7 @@ def create_engine(
     pool_recycle: int = 1800,
     connect_timeout: float = 5.0,
     echo: bool = False,
-    sqlite_busy_timeout: float = 5.0,
+    statement_timeout: float | None = STATEMENT_TIMEOUT,
     ping_after_idle: float = PING_AFTER_IDLE,
 ) -> AsyncEngine:
     """An engine for `url` (one of the async drivers of `SUPPORTED`).
@@ -37,9 +40,16 @@ def create_engine(
       a free one gives up after `pool_timeout`, connecting after `connect_timeout`.
       READ COMMITTED isolation (PostgreSQL's default; MariaDB's default REPEATABLE READ
       would let a unit of work read a stale version after a lost update).
+      Every statement, waiting for locks included, ends on the server after
+      `statement_timeout` seconds (PostgreSQL `statement_timeout` and `lock_timeout`;
+      MariaDB `max_statement_time`, `innodb_lock_wait_timeout` and, for table locks,
+      `lock_wait_timeout`, the last two in whole seconds), so a lock held by another session
+      costs a request at most that long instead of as long as the lock lasts. None leaves
+      statements unbounded: for schema migrations and administration, never for requests.
     - SQLite (aiosqlite): foreign keys on, WAL journal (readers never wait for the writer),
-      synchronous=NORMAL, and writers wait up to `sqlite_busy_timeout` for each other. An
-      in-memory database (`sqlite+aiosqlite://`) is one shared connection: tests and demos only.
+      synchronous=NORMAL, and writers wait up to `statement_timeout` (`STATEMENT_TIMEOUT`
+      when None) for each other: the busy timeout. An in-memory database
+      (`sqlite+aiosqlite://`) is one shared connection: tests and demos only.
     """
     parsed = make_url(url)
     driver = f"{parsed.get_backend_name()}+{parsed.get_driver_name()}"
@@ -54,13 +64,14 @@ def create_engine(
     }
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        options["connect_args"] = {"timeout": sqlite_busy_timeout}
+        busy_timeout = statement_timeout or STATEMENT_TIMEOUT
+        options["connect_args"] = {"timeout": busy_timeout}
         if parsed.database in (None, "", ":memory:"):
             options["poolclass"] = pool.StaticPool
         else:
             options |= pooled  # a file does not drop connections: no ping
         engine = _create_async_engine(parsed, **options)
-        _configure_sqlite(engine, sqlite_busy_timeout)
+        _configure_sqlite(engine, busy_timeout)
         return engine
     if backend == "postgresql":
         options["connect_args"] = {
@@ -74,15 +85,40 @@ def create_engine(
                 "max_parallel_workers_per_gather": "0",
             },
         }
+        if statement_timeout is not None:
+            bound = _milliseconds(statement_timeout)
+            options["connect_args"]["server_settings"] |= {
+                "statement_timeout": bound,
+                "lock_timeout": bound,
+            }
     else:
         options["connect_args"] = {
             "connect_timeout": connect_timeout,
             "charset": "utf8mb4",
-            "init_command": _MYSQL_SESSION,
+            "init_command": _mysql_session(statement_timeout),
         }
     engine = _create_async_engine(parsed, **options, **pooled, isolation_level="READ COMMITTED")
     _ping_after_rest(engine, ping_after_idle, rest_in_autocommit=backend == "postgresql")
     return engine
+
+
+def _milliseconds(seconds: float) -> str:
+    return f"{max(1, round(seconds * 1000))}ms"
+
+
+def _mysql_session(statement_timeout: float | None) -> str:
+    """The session of a MariaDB/MySQL connection: strict (a value that does not fit is an
+    error, never silently truncated), UTC, and bounded waits. The lock wait timeouts take whole
+    seconds (at least one); `max_statement_time` is MariaDB's alone, so it sits in a comment
+    that only MariaDB executes."""
+    session = "SET SESSION sql_mode = 'TRADITIONAL', time_zone = '+00:00'"
+    if statement_timeout is None:
+        return session
+    lock_wait = max(1, math.ceil(statement_timeout))
+    return (
+        f"{session}, innodb_lock_wait_timeout = {lock_wait}, lock_wait_timeout = {lock_wait}"
+        f" /*M!, max_statement_time = {statement_timeout:.3f} */"
+    )
 
 
 def _ping_after_rest(engine: AsyncEngine, idle: float, *, rest_in_autocommit: bool) -> None:
@@ -151,10 +187,13 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
             cursor.close()
 
 
-_PING = text("SELECT 1")
+# A read of the todos table, not `SELECT 1`: a database that answers but cannot serve that
+# table (locked by another session) is not ready either; the statement timeout bounds it.
+_PING = select(todos.c.id).limit(1)
 
 
 async def ping(engine: AsyncEngine) -> None:
-    """Round trip to the database; raises when it does not answer (readiness probe)."""
+    """A read from the todos table; raises when the database cannot serve it within the
+    statement timeout, or cannot be reached (readiness probe)."""
     async with engine.connect() as connection:
         await connection.execute(_PING)

@@ -1,17 +1,24 @@
 """Database errors the domain has a name for. Anything else propagates unchanged."""
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import exc
 
-from todo_domain import Conflict, InvalidInput, StorageUnavailable
+from todo_domain import Conflict, InvalidInput, StorageBusy, StorageUnavailable
 
-# PostgreSQL SQLSTATEs: serialization_failure, deadlock_detected, lock_not_available.
-_PG_CONCURRENCY = frozenset({"40001", "40P01", "55P03"})
-# MariaDB/MySQL error numbers: lock wait timeout, deadlock.
-_MYSQL_CONCURRENCY = frozenset({1205, 1213})
+# PostgreSQL SQLSTATEs: serialization_failure, deadlock_detected.
+_PG_LOST_RACE = frozenset({"40001", "40P01"})
+# MariaDB/MySQL error number: deadlock.
+_MYSQL_LOST_RACE = frozenset({1213})
+# PostgreSQL SQLSTATEs: query_canceled (statement_timeout), lock_not_available (lock_timeout).
+_PG_BUSY = frozenset({"57014", "55P03"})
+# MariaDB/MySQL error numbers: lock wait timeout (row or metadata lock), statement time exceeded
+# (MariaDB's max_statement_time, MySQL's max_execution_time).
+_MYSQL_BUSY = frozenset({1205, 1969, 3024})
 _SQLITE_BUSY = ("database is locked", "database table is locked")
+_BUSY = "the database is busy"
 _MYSQL_CHECK_FAILED = 4025  # MariaDB reports a failed CHECK as an OperationalError
 # PostgreSQL: connection exceptions (class 08), admin/crash shutdown, cannot connect now,
 # too many connections.
@@ -21,8 +28,20 @@ _PG_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "53300"})
 _MYSQL_UNAVAILABLE = frozenset({1040, 1053, 2002, 2003, 2006, 2013, 2055})
 
 
-def _sqlstate(error: exc.DBAPIError) -> str:
-    return str(getattr(error.orig, "sqlstate", None) or "")
+def _driver_error(error: BaseException) -> BaseException:
+    """The driver's own exception: SQLAlchemy's wraps it, a read on the driver raises it bare."""
+    if isinstance(error, exc.DBAPIError) and error.orig is not None:
+        return error.orig
+    return error
+
+
+def _sqlstate(error: BaseException) -> str:
+    return str(getattr(_driver_error(error), "sqlstate", None) or "")
+
+
+def _error_number(error: BaseException) -> object:
+    args: tuple[object, ...] = getattr(_driver_error(error), "args", ())
+    return args[0] if args else None
 
 
 def is_constraint_violation(error: exc.DBAPIError) -> bool:
@@ -30,8 +49,7 @@ def is_constraint_violation(error: exc.DBAPIError) -> bool:
     class the asyncpg adapter gives it)."""
     if isinstance(error, exc.IntegrityError) or _sqlstate(error).startswith("23"):
         return True
-    args: tuple[object, ...] = getattr(error.orig, "args", ())
-    return bool(args) and args[0] == _MYSQL_CHECK_FAILED
+    return _error_number(error) == _MYSQL_CHECK_FAILED
 
 
 def is_bad_value(error: exc.DBAPIError) -> bool:
@@ -39,15 +57,20 @@ def is_bad_value(error: exc.DBAPIError) -> bool:
     return isinstance(error, exc.DataError) or _sqlstate(error).startswith("22")
 
 
-def is_concurrency_failure(error: exc.DBAPIError) -> bool:
-    """A transaction lost against a concurrent one (worth retrying), on any backend."""
-    orig = error.orig
-    if _sqlstate(error) in _PG_CONCURRENCY:
+def is_concurrency_failure(error: BaseException) -> bool:
+    """A transaction the database aborted because it lost a race against a concurrent one
+    (deadlock, serialization failure): nothing of it happened, and running it again may work."""
+    return _sqlstate(error) in _PG_LOST_RACE or _error_number(error) in _MYSQL_LOST_RACE
+
+
+def is_busy(error: BaseException) -> bool:
+    """A statement that ran out of its time on the server: waiting for a lock held by another
+    session (PostgreSQL `lock_timeout`, InnoDB's lock wait timeouts, SQLite's busy timeout) or
+    running too long (`statement_timeout`, `max_statement_time`)."""
+    if _sqlstate(error) in _PG_BUSY or _error_number(error) in _MYSQL_BUSY:
         return True
-    args: tuple[object, ...] = getattr(orig, "args", ())
-    if args and args[0] in _MYSQL_CONCURRENCY:
-        return True
-    return isinstance(error, exc.OperationalError) and any(
+    orig = _driver_error(error)
+    return isinstance(orig, sqlite3.OperationalError) and any(
         message in str(orig) for message in _SQLITE_BUSY
     )
 
@@ -64,16 +87,17 @@ def is_unavailable(error: BaseException) -> bool:
     sqlstate = _sqlstate(error)
     if sqlstate.startswith(_PG_UNAVAILABLE_CLASSES) or sqlstate in _PG_UNAVAILABLE:
         return True
-    orig = error.orig
-    if isinstance(orig, OSError | TimeoutError):
+    if isinstance(error.orig, OSError | TimeoutError):
         return True
-    args: tuple[object, ...] = getattr(orig, "args", ())
-    return bool(args) and args[0] in _MYSQL_UNAVAILABLE
+    return _error_number(error) in _MYSQL_UNAVAILABLE
 
 
 def unavailable_error(error: BaseException) -> StorageUnavailable | None:
-    """`StorageUnavailable` (without the driver's message) if `error` means the database
-    cannot be reached; None for any other error."""
+    """The domain's name (without the driver's message) for an error that says the database
+    cannot serve right now: `StorageBusy` when it is reachable but busy (locks, timeouts, a
+    lost race), `StorageUnavailable` when it cannot be reached; None for any other error."""
+    if is_busy(error) or is_concurrency_failure(error):
+        return StorageBusy(_BUSY)
     if is_unavailable(error):
         return StorageUnavailable("the database cannot be reached")
     return None
@@ -81,9 +105,12 @@ def unavailable_error(error: BaseException) -> StorageUnavailable | None:
 
 @contextmanager
 def domain_errors(conflict: str) -> Iterator[None]:
-    """Constraint violations (reported as `conflict`) and lost concurrency races become
-    `Conflict`, values that do not fit `InvalidInput`; the driver's message (table and
-    constraint names, SQL) stays out of the domain error."""
+    """Constraint violations (reported as `conflict`) become `Conflict`, values that do not
+    fit `InvalidInput`, a busy database `StorageBusy`; the driver's message (table and
+    constraint names, SQL) stays out of the domain error.
+
+    A busy database or a lost race is never a `Conflict`: the caller did nothing wrong, and
+    the same request may succeed a moment later."""
     try:
         yield
     except exc.DBAPIError as error:
@@ -91,6 +118,6 @@ def domain_errors(conflict: str) -> Iterator[None]:
             raise InvalidInput("value", "does not fit its column") from error
         if is_constraint_violation(error):
             raise Conflict(conflict) from error
-        if is_concurrency_failure(error):
-            raise Conflict("clashed with a concurrent change; try again") from error
+        if is_busy(error) or is_concurrency_failure(error):
+            raise StorageBusy(_BUSY) from error
         raise

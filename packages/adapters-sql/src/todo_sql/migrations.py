@@ -72,7 +72,7 @@ def current(url: str) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
     async def run() -> set[str]:
-        engine = create_engine(url, pool_size=1, max_overflow=0)
+        engine = create_engine(url, pool_size=1, max_overflow=0, statement_timeout=None)
         try:
             async with engine.connect() as connection:
                 return await connection.run_sync(read)

@@ -4,8 +4,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from todo_domain import (
     Conflict,
     LoginAttempt,
@@ -40,12 +38,12 @@ class SqlTodoRepository:
         self._uow = uow
 
     async def add(self, todo: Todo) -> None:
-        conn, dialect = await self._uow.writer(), self._uow.dialect
+        uow = self._uow
         with domain_errors("todo conflicts with stored data"):
-            result = await conn.execute(sql.INSERT_TODO[dialect], todo_values(todo))
+            result = await uow.write(sql.INSERT_TODO[uow.dialect], todo_values(todo))
             if result.rowcount == 0:
                 raise Conflict("todo already exists")
-            await _insert_tags(conn, dialect, todo)
+            await _insert_tags(uow, todo)
 
     async def get(self, owner_id: UUID, todo_id: UUID) -> Todo | None:
         rows = await self._uow.read(sql.GET_TODO, {"todo_id": todo_id, "owner_id": owner_id})
@@ -107,11 +105,11 @@ class SqlTodoRepository:
         return page_of_todos(todos, page, sort)
 
     async def update(self, todo: Todo, expected_version: int) -> None:
-        conn, dialect = await self._uow.writer(), self._uow.dialect
+        uow = self._uow
         with domain_errors("todo conflicts with stored data"):
             values = todo_values(todo)
             del values["id"], values["owner_id"]
-            result = await conn.execute(
+            result = await uow.write(
                 sql.UPDATE_TODO,
                 {
                     **values,
@@ -121,26 +119,28 @@ class SqlTodoRepository:
                 },
             )
             if result.rowcount != 1:
-                current = await conn.scalar(
+                versions = await uow.write(
                     sql.VERSION_OF_TODO, {"todo_id": todo.id, "owner_id": todo.owner_id}
                 )
+                current = versions.scalar()
                 if current is None:
                     raise NotFound("todo")
                 raise VersionConflict(expected_version, current)
-            await conn.execute(sql.DELETE_TAGS_OF_TODO, {"todo_id": todo.id})
-            await _insert_tags(conn, dialect, todo)
+            await uow.write(sql.DELETE_TAGS_OF_TODO, {"todo_id": todo.id})
+            await _insert_tags(uow, todo)
 
     async def delete(self, owner_id: UUID, todo_id: UUID) -> bool:
-        conn = await self._uow.writer()
         with domain_errors("todo is still referenced"):
-            result = await conn.execute(sql.DELETE_TODO, {"todo_id": todo_id, "owner_id": owner_id})
+            result = await self._uow.write(
+                sql.DELETE_TODO, {"todo_id": todo_id, "owner_id": owner_id}
+            )
         return bool(result.rowcount)
 
 
-async def _insert_tags(conn: AsyncConnection, dialect: str, todo: Todo) -> None:
+async def _insert_tags(uow: "SqlUnitOfWork", todo: Todo) -> None:
     if todo.tags:
-        await conn.execute(sql.INSERT_TAGS[dialect], tag_values(todo))
-        await conn.execute(sql.INSERT_TODO_TAGS, todo_tag_values(todo))
+        await uow.write(sql.INSERT_TAGS[uow.dialect], tag_values(todo))
+        await uow.write(sql.INSERT_TODO_TAGS, todo_tag_values(todo))
 
 
 class SqlUserRepository:
@@ -148,9 +148,8 @@ class SqlUserRepository:
         self._uow = uow
 
     async def add(self, user: User) -> None:
-        conn = await self._uow.writer()
         with domain_errors("e-mail already registered"):
-            result = await conn.execute(sql.INSERT_USER[self._uow.dialect], user_values(user))
+            result = await self._uow.write(sql.INSERT_USER[self._uow.dialect], user_values(user))
         if result.rowcount == 0:
             raise Conflict("e-mail already registered")
 
@@ -168,14 +167,13 @@ class SqlLoginFailureRepository:
         self._uow = uow
 
     async def add(self, attempt: LoginAttempt, at: datetime) -> None:
-        conn = await self._uow.writer()
         values = {
             "id": new_id(),
             "address": attempt.address,
             "account": attempt.account,
             "failed_at": at,
         }
-        await conn.execute(sql.INSERT_LOGIN_FAILURE, values)
+        await self._uow.write(sql.INSERT_LOGIN_FAILURE, values)
 
     async def latest(
         self,
@@ -194,10 +192,8 @@ class SqlLoginFailureRepository:
         return [row[0] for row in await self._uow.read(statement, params)]
 
     async def clear(self, attempt: LoginAttempt) -> None:
-        conn = await self._uow.writer()
         params = {"address": attempt.address, "account": attempt.account}
-        await conn.execute(sql.CLEAR_LOGIN_FAILURES, params)
+        await self._uow.write(sql.CLEAR_LOGIN_FAILURES, params)
 
     async def prune(self, before: datetime) -> None:
-        conn = await self._uow.writer()
-        await conn.execute(sql.PRUNE_LOGIN_FAILURES, {"before": before})
+        await self._uow.write(sql.PRUNE_LOGIN_FAILURES, {"before": before})

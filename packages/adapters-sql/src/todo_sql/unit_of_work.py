@@ -1,17 +1,20 @@
 """One transaction on one pooled connection (the `UnitOfWork` port)."""
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
-from sqlalchemy import Executable
+from sqlalchemy import CursorResult, Executable
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from todo_domain import StorageBusy
 from todo_sql.driver_reads import DriverReads
-from todo_sql.errors import domain_errors, unavailable_error
+from todo_sql.engine import STATEMENT_TIMEOUT
+from todo_sql.errors import domain_errors, is_busy, unavailable_error
 from todo_sql.repositories import (
     SqlLoginFailureRepository,
     SqlTodoRepository,
@@ -20,8 +23,16 @@ from todo_sql.repositories import (
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 AUTOCOMMIT = "AUTOCOMMIT"
 READ_COMMITTED = "READ COMMITTED"
+# The client's own bound on a statement is the server's statement timeout plus this: the
+# server's timeout ends a statement first whenever the server still answers (and leaves the
+# connection usable); the client's ends it when the server stopped answering altogether
+# (frozen, or a connection that silently went nowhere).
+CLIENT_GRACE = 1.0
+_NO_ANSWER = "the database did not answer in time"
 
 
 class SqlUnitOfWork:
@@ -32,6 +43,11 @@ class SqlUnitOfWork:
     first statement. Isolation is READ COMMITTED on PostgreSQL and MariaDB/MySQL (see
     `engine.create_engine`), serialised writers on SQLite.
 
+    Every statement is bounded: on the server by the engine's statement timeout, and here by
+    that timeout plus `CLIENT_GRACE` (`statement_timeout`, the same value as the engine's).
+    A statement that ran out, or lost a race the database aborted, raises `StorageBusy`; one
+    that got no answer also discards its connection, which nobody can use any more.
+
     PostgreSQL reads before the first write run outside a transaction: under READ COMMITTED
     every statement sees its own snapshot anyway, inside a transaction or not, so a read-only
     unit of work means the same without its BEGIN and COMMIT round trips. The connection is
@@ -41,9 +57,16 @@ class SqlUnitOfWork:
     write could not upgrade).
     """
 
-    def __init__(self, engine: AsyncEngine, driver_reads: DriverReads | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        driver_reads: DriverReads | None = None,
+        *,
+        statement_timeout: float = STATEMENT_TIMEOUT,
+    ) -> None:
         self._engine = engine
         self._driver_reads = driver_reads
+        self._answer_within = statement_timeout + CLIENT_GRACE
         self.dialect = engine.dialect.name
         self._connection: AsyncConnection | None = None
         self._reads_autocommit = self.dialect == "postgresql"
@@ -104,8 +127,14 @@ class SqlUnitOfWork:
         if reads is not None and not self._in_transaction and reads.usable:
             try:
                 connection = self.connection.sync_connection.connection  # type: ignore[union-attr]
-                rows = await reads.fetch(connection.driver_connection, statement, params)
-            except Exception:
+                rows = await self._bounded(
+                    reads.fetch(connection.driver_connection, statement, params)
+                )
+            except StorageBusy:
+                raise
+            except Exception as error:
+                if is_busy(error):  # it would only wait as long once more
+                    raise StorageBusy("the database is busy") from error
                 # Run again below, where errors are mapped and a lost connection replaced.
                 log.debug(
                     "a read on the driver failed; running it through SQLAlchemy", exc_info=True
@@ -130,7 +159,24 @@ class SqlUnitOfWork:
         if not (self._in_transaction or self._autocommit or connection.in_transaction()):
             await connection.execution_options(isolation_level=AUTOCOMMIT)
             self._autocommit = True
-        return (await connection.execute(statement, params)).all()
+        return (await self._bounded(connection.execute(statement, params))).all()
+
+    async def write(
+        self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+    ) -> CursorResult[Any]:
+        """Runs a statement inside the transaction (the first one begins it)."""
+        connection = await self.writer()
+        return await self._bounded(connection.execute(statement, params))
+
+    async def _bounded(self, statement: Awaitable[T]) -> T:
+        try:
+            async with asyncio.timeout(self._answer_within):
+                return await statement
+        except TimeoutError as error:
+            # Cancelled half-way, the connection is in a state nobody knows: discard it.
+            with contextlib.suppress(Exception):
+                await self.connection.invalidate()
+            raise StorageBusy(_NO_ANSWER) from error
 
     async def writer(self) -> AsyncConnection:
         """The connection, inside the transaction: the first write begins it."""
@@ -161,7 +207,7 @@ class SqlUnitOfWork:
             if exc_type is None:
                 try:
                     with domain_errors("the changes conflict with stored data"):
-                        await connection.commit()
+                        await self._bounded(connection.commit())
                 except Exception as error:
                     # Whatever state the failed commit left behind (an open transaction
                     # included) must not reach the next user of the connection: discard it.
@@ -187,10 +233,16 @@ class SqlUnitOfWork:
 class SqlUnitOfWorkFactory:
     """Fresh units of work over one engine (the `UnitOfWorkFactory` port)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, statement_timeout: float = STATEMENT_TIMEOUT
+    ) -> None:
+        """`statement_timeout`: the one the engine was made with (`create_engine`)."""
         self.engine = engine
+        self._statement_timeout = statement_timeout
         asyncpg = engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg"
         self._driver_reads = DriverReads(engine) if asyncpg else None
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self._driver_reads)
+        return SqlUnitOfWork(
+            self.engine, self._driver_reads, statement_timeout=self._statement_timeout
+        )

@@ -40,6 +40,7 @@ def _sql_engine(settings: Settings) -> "AsyncEngine":
         pool_timeout=settings.pool_timeout,
         pool_recycle=settings.pool_recycle,
         connect_timeout=settings.connect_timeout,
+        statement_timeout=settings.statement_timeout,
         echo=settings.echo_sql,
     )
     if settings.slow_query_ms > 0:
@@ -49,10 +50,10 @@ def _sql_engine(settings: Settings) -> "AsyncEngine":
     return engine
 
 
-def _sql_unit_of_work_factory(engine: "AsyncEngine") -> UnitOfWorkFactory:
+def _sql_unit_of_work_factory(engine: "AsyncEngine", settings: Settings) -> UnitOfWorkFactory:
     import todo_sql
 
-    return todo_sql.SqlUnitOfWorkFactory(engine)
+    return todo_sql.SqlUnitOfWorkFactory(engine, statement_timeout=settings.statement_timeout)
 
 
 def upgrade_schema(settings: Settings) -> None:
@@ -98,8 +99,14 @@ class MemoryProbe:
         return None
 
 
+def _probe_timeout(settings: Settings) -> float:
+    """Connecting, then one read under the statement timeout; the probe's own bound is for a
+    database that stops answering without the server's timeout ever firing."""
+    return settings.connect_timeout + settings.statement_timeout
+
+
 class SqlProbe:
-    """Asks the database for a round trip, bounded in time."""
+    """Asks the database for a read of the todos table (`todo_sql.ping`), bounded in time."""
 
     def __init__(self, engine: "AsyncEngine", timeout: float) -> None:
         self._engine = engine
@@ -131,12 +138,12 @@ class Container(containers.DeclarativeContainer):
     uow_factory = providers.Selector(
         settings.provided.storage,
         memory=providers.Singleton(MemoryUnitOfWorkFactory),
-        sql=providers.Singleton(_sql_unit_of_work_factory, engine),
+        sql=providers.Singleton(_sql_unit_of_work_factory, engine, settings),
     )
     storage_probe = providers.Selector(
         settings.provided.storage,
         memory=providers.Singleton(MemoryProbe),
-        sql=providers.Singleton(SqlProbe, engine, settings.provided.connect_timeout),
+        sql=providers.Singleton(SqlProbe, engine, providers.Callable(_probe_timeout, settings)),
     )
 
     # The services keep no state of their own (each call opens its own unit of work), so one

@@ -23,6 +23,7 @@ from todo_domain import (
     InvalidInput,
     NotFound,
     Overloaded,
+    StorageBusy,
     StorageUnavailable,
     TooManyAttempts,
     VersionConflict,
@@ -35,6 +36,7 @@ VERSION_MISMATCH_TYPE = "urn:todo:problem:version-mismatch"
 VERSION_MISMATCH = "The resource has changed since the version in If-Match; fetch it again."
 UNAVAILABLE_TYPE = "urn:todo:problem:storage-unavailable"
 UNAVAILABLE = "The storage cannot be reached right now; try again shortly."
+BUSY = "The storage is too busy to answer right now; try again shortly."
 RETRY_AFTER_SECONDS = 2
 OVERLOADED_TYPE = "urn:todo:problem:overloaded"
 OVERLOADED = "Too many passwords are being checked right now; try again shortly."
@@ -168,6 +170,8 @@ async def _domain_error(request: Request, error: Exception) -> Response:
                 type=VALIDATION_TYPE,
                 errors=errors,
             )
+        case StorageBusy():
+            return storage_unavailable_response(BUSY)
         case StorageUnavailable():
             return storage_unavailable_response()
         case Overloaded():
@@ -243,10 +247,10 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-def storage_unavailable_response() -> Response:
+def storage_unavailable_response(detail: str = UNAVAILABLE) -> Response:
     return problem_response(
         HTTPStatus.SERVICE_UNAVAILABLE,
-        UNAVAILABLE,
+        detail,
         type=UNAVAILABLE_TYPE,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     pool_timeout: float = Field(default=10.0, gt=0)
     pool_recycle: int = Field(default=1800, ge=-1)
     connect_timeout: float = Field(default=5.0, gt=0)
+    statement_timeout: float = Field(default=5.0, ge=0.1, le=600)
     echo_sql: bool = False
     log_level: LogLevel = "INFO"
     log_format: LogFormat = "text"

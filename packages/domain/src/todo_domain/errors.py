@@ -41,8 +41,10 @@ class StorageUnavailable(DomainError):
 
 
 class StorageBusy(StorageUnavailable):
-    """The storage is up but could not serve the operation in time (locks held too long,
-    too many writers at once). The operation did not happen; worth retrying after a moment."""
+    """The storage is reachable but could not carry the operation out in time: a lock held by
+    someone else, a statement that ran out of its time, or a transaction the database aborted
+    because it lost a race (deadlock, serialization failure). Nothing was changed; retrying
+    after a moment is safe. Never the caller's fault, so never a `Conflict`."""
 
 
 class Overloaded(DomainError):
