@@ -1,4 +1,5 @@
-"""Logging set-up: level and format from the settings, uvicorn's loggers through the root."""
+"""Logging set-up: level and format from the settings, uvicorn's loggers through the root (its
+access logger silenced: the service writes its own access line)."""
 
 import json
 import logging
