@@ -30,6 +30,8 @@ def test_the_defaults_serve_sqlite_in_the_working_directory() -> None:
     assert settings.token_lifetime_seconds == 3600
     assert settings.max_body_bytes == 1024 * 1024
     assert (settings.log_level, settings.log_format) == ("INFO", "text")
+    assert settings.shutdown_timeout == 15
+    assert (settings.drain_seconds, settings.pool_close_seconds) == (12, 3)
 
 
 def test_variables_with_the_todo_prefix_configure(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,6 +92,8 @@ def test_database_urls_get_the_async_driver(
         ("TODO_LOG_FORMAT", "xml", "TODO_LOG_FORMAT"),
         ("TODO_MAX_BODY_BYTES", "10", "TODO_MAX_BODY_BYTES"),
         ("TODO_ENV", "staging", "TODO_ENV"),
+        ("TODO_SHUTDOWN_TIMEOUT", "1", "TODO_SHUTDOWN_TIMEOUT"),
+        ("TODO_SHUTDOWN_TIMEOUT", "soon", "TODO_SHUTDOWN_TIMEOUT"),
     ],
 )
 def test_a_wrong_setting_is_one_line_naming_it(

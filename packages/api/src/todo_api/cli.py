@@ -32,6 +32,10 @@ cli = typer.Typer(
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+# A new worker process answers the supervisor's health check once it has imported the service;
+# on a busy machine that took longer than uvicorn's 5 s, and the supervisor killed and
+# restarted its workers over and over.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -112,7 +116,13 @@ def serve_app(
         app = create_app(settings)
         tune_gc()
         uvicorn.run(
-            app, host=host, port=port, log_config=None, server_header=False, access_log=False
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            server_header=False,
+            access_log=False,
+            timeout_graceful_shutdown=settings.drain_seconds,
         )
         return
     if settings.secret_key is None:
@@ -129,6 +139,8 @@ def serve_app(
         log_config=None,
         server_header=False,
         access_log=False,  # the app logs one line per request itself (`RequestObserver`)
+        timeout_graceful_shutdown=settings.drain_seconds,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

@@ -31,6 +31,8 @@ VERSION_MISMATCH_TYPE = "urn:todo:problem:version-mismatch"
 VERSION_MISMATCH = "The resource has changed since the version in If-Match; fetch it again."
 UNAVAILABLE_TYPE = "urn:todo:problem:storage-unavailable"
 UNAVAILABLE = "The storage cannot be reached right now; try again shortly."
+SHUTTING_DOWN_TYPE = "urn:todo:problem:shutting-down"
+SHUTTING_DOWN = "The service is shutting down and did not finish this request; try again."
 RETRY_AFTER_SECONDS = 2
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 INVALID_TOKEN_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -214,6 +216,15 @@ def storage_unavailable_response() -> Response:
         UNAVAILABLE,
         type=UNAVAILABLE_TYPE,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def shutting_down_response() -> Response:
+    return problem_response(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        SHUTTING_DOWN,
+        type=SHUTTING_DOWN_TYPE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Connection": "close"},
     )
 
 

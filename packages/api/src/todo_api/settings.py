@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     slow_query_ms: float = Field(default=0, ge=0)
     cors_origins: Annotated[list[str], NoDecode] = []  # comma-separated in TODO_CORS_ORIGINS
+    # From SIGTERM to exit: requests in flight are drained, then the pool is closed.
+    shutdown_timeout: int = Field(default=15, ge=2, le=3600)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -96,6 +98,16 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.storage == "sql" and self.database_url.startswith("sqlite")
+
+    @property
+    def pool_close_seconds(self) -> int:
+        """The end of the shut-down timeout kept for closing the pool."""
+        return max(1, self.shutdown_timeout // 5)
+
+    @property
+    def drain_seconds(self) -> int:
+        """How long requests in flight may still run after SIGTERM; the rest are answered 503."""
+        return self.shutdown_timeout - self.pool_close_seconds
 
     @property
     def log_level_number(self) -> int:
