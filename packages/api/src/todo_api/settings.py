@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     slow_query_ms: float = Field(default=0, ge=0)
     cors_origins: Annotated[list[str], NoDecode] = []  # comma-separated in TODO_CORS_ORIGINS
+    # The HTTP edge (todo_api.edge): a client is refused or cut off past these.
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
+    max_headers: int = Field(default=100, ge=10, le=1000)
+    header_timeout: float = Field(default=10.0, gt=0, le=300)
+    body_timeout: float = Field(default=30.0, gt=0, le=3600)
+    keep_alive_timeout: int = Field(default=5, ge=1, le=3600)
     # From SIGTERM to exit: requests in flight are drained, then the pool is closed.
     shutdown_timeout: int = Field(default=15, ge=2, le=3600)
 
