@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.support import PASSWORD, TEST_KEY, assert_problem, unique_email
@@ -50,6 +50,20 @@ async def _until_waiting(connection: AsyncConnection, database: str, expected: i
         await asyncio.sleep(0.1)
 
 
+async def _until_sessions(connection: AsyncConnection, database: str, expected: int) -> None:
+    deadline = time.monotonic() + WAIT_BOUND
+    while True:
+        count = await connection.scalar(
+            text("SELECT count(*) FROM pg_stat_activity WHERE datname = :database"),
+            {"database": database},
+        )
+        await connection.rollback()
+        if count == expected:
+            return
+        assert time.monotonic() < deadline, f"{count} sessions on the database, not {expected}"
+        await asyncio.sleep(0.1)
+
+
 def _wait_for_exit(process: "subprocess.Popen[bytes]", bound: float) -> float:
     """Seconds until the process exited, and none of its group is left (its workers)."""
     started = time.monotonic()
@@ -71,7 +85,7 @@ async def test_sigterm_with_requests_hung_on_a_lock_exits_within_the_timeout(
     tmp_path: Path, workers: int
 ) -> None:
     async with empty_database("postgresql") as url:
-        database = url.rsplit("/", 1)[-1]
+        database = make_url(url).database or ""
         env = {
             "TODO_DATABASE_URL": url,
             "TODO_SECRET_KEY": TEST_KEY,
@@ -124,6 +138,8 @@ async def test_sigterm_with_requests_hung_on_a_lock_exits_within_the_timeout(
                     print(f"\nexited {seconds:.2f}s after SIGTERM ({workers} worker(s))")
 
                     answers = await asyncio.gather(*in_flight, return_exceptions=True)
+                    # The service left no session behind, none still waiting on the lock.
+                    await _until_sessions(watch, database, 2)
                     await lock.rollback()
                 for answer in answers:
                     assert isinstance(answer, httpx.Response), repr(answer)
