@@ -149,6 +149,7 @@ async def test_sigterm_with_requests_hung_on_a_lock_exits_within_the_timeout(
                         assert_problem(answer, 503)
                         assert int(answer.headers["retry-after"]) > 0
 
+            assert "Traceback" not in (tmp_path / "server.log").read_text()
             async with locker.connect() as check:
                 ids = await check.scalars(text("SELECT id FROM todos"))
                 stored = {str(row) for row in ids}
