@@ -2,6 +2,7 @@
 line on stderr. `uvicorn.run` is replaced here; test_api_server.py runs the real server."""
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from todo_api import Settings
 from todo_api import cli as cli_module
 from todo_api.cli import cli
 from todo_api.container import schema_pending
+from todo_api.edge import HttpLimits
 
 from .support import settings_for
 
@@ -127,6 +129,8 @@ def test_several_workers_share_one_generated_key(
     assert options["factory"] is True
     assert options["workers"] == 3
     assert len(os.environ["TODO_SECRET_KEY"]) >= 32
+    # Each worker process gets the protocol with its limits through a pickle.
+    assert pickle.loads(pickle.dumps(options["http"])) == HttpLimits.of(Settings())
 
 
 async def test_another_database_with_pending_migrations_is_refused_unless_migrate(

@@ -1,5 +1,7 @@
-"""Logging set-up: level and format from the settings, uvicorn's loggers through the root."""
+"""Logging set-up: level and format from the settings, uvicorn's loggers through the root (its
+access logger silenced: the service writes its own access line)."""
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator
@@ -44,3 +46,21 @@ def test_text_format_names_level_and_logger(
     logging.getLogger("todo_api.test").info("hello")
 
     assert "INFO    todo_api.test [-]: hello" in capsys.readouterr().err
+
+
+def test_a_request_cancelled_at_shut_down_logs_no_traceback(
+    root_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(settings_for("memory"))
+    server_log = logging.getLogger("uvicorn.error")
+
+    for error in (asyncio.CancelledError("timeout graceful shutdown exceeded"), ValueError("bug")):
+        try:
+            raise error
+        except BaseException as raised:
+            server_log.error("Exception in ASGI application\n", exc_info=raised)
+
+    output = capsys.readouterr().err
+    assert output.count("Exception in ASGI application") == 1
+    assert "ValueError: bug" in output
+    assert "CancelledError" not in output

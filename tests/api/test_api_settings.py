@@ -37,6 +37,11 @@ def test_the_defaults_serve_sqlite_in_the_working_directory() -> None:
     assert settings.login_failures_per_address == 100
     assert settings.login_failures_per_account == 100
     assert settings.statement_timeout == 5.0
+    assert settings.shutdown_timeout == 15
+    assert (settings.max_header_bytes, settings.max_headers) == (32 * 1024, 100)
+    assert (settings.header_timeout, settings.body_timeout) == (10.0, 30.0)
+    assert settings.keep_alive_timeout == 5
+    assert (settings.drain_seconds, settings.pool_close_seconds) == (12, 3)
 
 
 def test_variables_with_the_todo_prefix_configure(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,6 +110,13 @@ def test_database_urls_get_the_async_driver(
         ("TODO_LOGIN_FAILURES_PER_ACCOUNT", "none", "TODO_LOGIN_FAILURES_PER_ACCOUNT"),
         ("TODO_STATEMENT_TIMEOUT", "0", "TODO_STATEMENT_TIMEOUT"),
         ("TODO_STATEMENT_TIMEOUT", "soon", "TODO_STATEMENT_TIMEOUT"),
+        ("TODO_SHUTDOWN_TIMEOUT", "1", "TODO_SHUTDOWN_TIMEOUT"),
+        ("TODO_SHUTDOWN_TIMEOUT", "soon", "TODO_SHUTDOWN_TIMEOUT"),
+        ("TODO_MAX_HEADER_BYTES", "100", "TODO_MAX_HEADER_BYTES"),
+        ("TODO_MAX_HEADERS", "5", "TODO_MAX_HEADERS"),
+        ("TODO_HEADER_TIMEOUT", "0", "TODO_HEADER_TIMEOUT"),
+        ("TODO_BODY_TIMEOUT", "-1", "TODO_BODY_TIMEOUT"),
+        ("TODO_KEEP_ALIVE_TIMEOUT", "0", "TODO_KEEP_ALIVE_TIMEOUT"),
     ],
 )
 def test_a_wrong_setting_is_one_line_naming_it(

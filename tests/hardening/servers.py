@@ -36,6 +36,16 @@ async def running_service(
     """`todo-api serve` with `env` (on top of this environment without its TODO_ variables)
     until it answers /health/live; its base URL. Always stopped afterwards (the whole process
     group: uvicorn's supervisor and its workers)."""
+    async with running_process(env, log, workers=workers, migrate=migrate) as (base, _):
+        yield base
+
+
+@asynccontextmanager
+async def running_process(
+    env: dict[str, str], log: Path, *, workers: int = 1, migrate: bool = False
+) -> AsyncIterator[tuple[str, "subprocess.Popen[bytes]"]]:
+    """`running_service`, and its process (the leader of its process group), for a test that
+    signals it itself."""
     port = free_port()
     script = Path(sys.executable).with_name("todo-api")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "todo_api"]
@@ -57,7 +67,7 @@ async def running_service(
         base = f"http://127.0.0.1:{port}"
         try:
             await _wait_until_live(process, base, log)
-            yield base
+            yield base, process
         finally:
             await asyncio.to_thread(_stop, process)
 

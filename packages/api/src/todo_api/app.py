@@ -1,6 +1,8 @@
 """The application factory. Nothing here runs at import time: `create_app(settings)` builds the
 container and the app; the lifespan creates the engine once and disposes of it at shut-down."""
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from todo_api.container import Container, build_container
 from todo_api.limits import BodySizeLimit
 from todo_api.logs import configure_logging
-from todo_api.observe import RequestObserver
+from todo_api.observe import InFlight, RequestObserver
 from todo_api.openapi import install_openapi
 from todo_api.problems import install_problem_handlers
 from todo_api.routes import ROUTERS
@@ -19,6 +21,8 @@ from todo_api.runtime import tune_gc
 from todo_api.settings import Settings, load_settings
 
 VERSION = "0.1.0"
+
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -33,8 +37,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        # Bounded: the process must exit within TODO_SHUTDOWN_TIMEOUT. A connection still
+        # checked out then is left to end with the process (the database sees its socket close).
+        try:
+            async with asyncio.timeout(settings.pool_close_seconds):
+                # The requests the server cancelled are still answering and giving their
+                # connections back; the pool is closed after them.
+                await app.state.in_flight.drained()
+                if engine is not None:
+                    await engine.dispose()
+        except TimeoutError:
+            log.warning("requests or the connection pool did not finish in time; exiting anyway")
         if engine is not None:
-            await engine.dispose()
             container.engine.reset()
 
 
@@ -50,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.container = container
+    app.state.in_flight = InFlight()
     install_problem_handlers(app)
     install_openapi(app)
     for router in ROUTERS:
@@ -70,7 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
             expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(RequestObserver, metrics=container.metrics())
+    app.add_middleware(RequestObserver, metrics=container.metrics(), in_flight=app.state.in_flight)
     return app
 
 

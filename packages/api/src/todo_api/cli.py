@@ -6,7 +6,7 @@ Anything wrong at start-up ends in one line on stderr naming the problem, never 
 import asyncio
 import os
 import secrets
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
@@ -19,6 +19,7 @@ from todo_api.container import (
     storage_unreachable,
     upgrade_schema,
 )
+from todo_api.edge import HttpLimits
 from todo_api.logs import configure_logging
 from todo_api.runtime import tune_gc
 from todo_api.settings import Settings, SettingsError, load_settings
@@ -32,6 +33,10 @@ cli = typer.Typer(
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+# A new worker process answers the supervisor's health check once it has imported the service;
+# on a busy machine that took longer than uvicorn's 5 s, and the supervisor killed and
+# restarted its workers over and over.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -111,9 +116,7 @@ def serve_app(
     if workers == 1 and not reload:
         app = create_app(settings)
         tune_gc()
-        uvicorn.run(
-            app, host=host, port=port, log_config=None, server_header=False, access_log=False
-        )
+        uvicorn.run(app, host=host, port=port, **server_options(settings))
         return
     if settings.secret_key is None:
         # Every worker must verify the tokens of every other: share one random key.
@@ -126,10 +129,21 @@ def serve_app(
         port=port,
         workers=workers,
         reload=reload,
-        log_config=None,
-        server_header=False,
-        access_log=False,  # the app logs one line per request itself (`RequestObserver`)
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        **server_options(settings),
     )
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options, the same with one worker or several."""
+    return {
+        "log_config": None,
+        "server_header": False,
+        "access_log": False,  # the app logs one line per request itself (`RequestObserver`)
+        "http": HttpLimits.of(settings),  # httptools with limits on headers and slow clients
+        "timeout_keep_alive": settings.keep_alive_timeout,
+        "timeout_graceful_shutdown": settings.drain_seconds,
+    }
 
 
 @cli.callback(invoke_without_command=True)

@@ -2,6 +2,7 @@
 line logged while a request runs. The lines about each request are written by
 `todo_api.observe.RequestObserver`."""
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime
@@ -43,6 +44,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+class NoCancelledRequestTraceback(logging.Filter):
+    """Drops uvicorn's traceback of a request it cancelled because its graceful shut-down time
+    was up: it says so once (`Cancel N running task(s)`), and `RequestObserver` has answered
+    each of them 503 and written its access line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[0] if record.exc_info else None
+        return error is None or not issubclass(error, asyncio.CancelledError)
+
+
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s]: %(message)s"
 
 
@@ -56,6 +67,15 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level_number)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    server_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(known, NoCancelledRequestTraceback) for known in server_log.filters):
+        server_log.addFilter(NoCancelledRequestTraceback())
+    # uvicorn's access line names the client and the full query string; the service writes its
+    # own (`todo_api.access`). uvicorn's protocols log it whenever the logger has a handler, root's
+    # included, and a worker process runs this after uvicorn has set `access_log=False` up.
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers.clear()
+    uvicorn_access.propagate = False

@@ -37,6 +37,8 @@ VERSION_MISMATCH = "The resource has changed since the version in If-Match; fetc
 UNAVAILABLE_TYPE = "urn:todo:problem:storage-unavailable"
 UNAVAILABLE = "The storage cannot be reached right now; try again shortly."
 BUSY = "The storage is too busy to answer right now; try again shortly."
+SHUTTING_DOWN_TYPE = "urn:todo:problem:shutting-down"
+SHUTTING_DOWN = "The service is shutting down and did not finish this request; try again."
 RETRY_AFTER_SECONDS = 2
 OVERLOADED_TYPE = "urn:todo:problem:overloaded"
 OVERLOADED = "Too many passwords are being checked right now; try again shortly."
@@ -253,6 +255,15 @@ def storage_unavailable_response(detail: str = UNAVAILABLE) -> Response:
         detail,
         type=UNAVAILABLE_TYPE,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def shutting_down_response() -> Response:
+    return problem_response(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        SHUTTING_DOWN,
+        type=SHUTTING_DOWN_TYPE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Connection": "close"},
     )
 
 

@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     login_failures_per_address: int = Field(default=100, ge=1, le=100_000)
     login_failures_per_account: int = Field(default=100, ge=1, le=100_000)
     cors_origins: Annotated[list[str], NoDecode] = []  # comma-separated in TODO_CORS_ORIGINS
+    # The HTTP edge (todo_api.edge): a client is refused or cut off past these.
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
+    max_headers: int = Field(default=100, ge=10, le=1000)
+    header_timeout: float = Field(default=10.0, gt=0, le=300)
+    body_timeout: float = Field(default=30.0, gt=0, le=3600)
+    keep_alive_timeout: int = Field(default=5, ge=1, le=3600)
+    # From SIGTERM to exit: requests in flight are drained, then the pool is closed.
+    shutdown_timeout: int = Field(default=15, ge=2, le=3600)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -117,6 +125,16 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.storage == "sql" and self.database_url.startswith("sqlite")
+
+    @property
+    def pool_close_seconds(self) -> int:
+        """The end of the shut-down timeout kept for closing the pool."""
+        return max(1, self.shutdown_timeout // 5)
+
+    @property
+    def drain_seconds(self) -> int:
+        """How long requests in flight may still run after SIGTERM; the rest are answered 503."""
+        return self.shutdown_timeout - self.pool_close_seconds
 
     @property
     def log_level_number(self) -> int:
