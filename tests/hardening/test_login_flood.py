@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 
 from api.support import PASSWORD, PROBLEM_JSON, TEST_KEY, unique_email
 
@@ -66,3 +67,40 @@ async def test_a_login_flood_keeps_the_worker_bounded_and_live(tmp_path: Path) -
             assert int(response.headers["retry-after"]) > 0
     assert max(latencies) < LIVE_BOUND, latencies
     assert peak < PEAK_RSS_BOUND, f"peak RSS {peak / 2**20:.0f} MiB"
+
+
+@pytest.mark.parametrize(
+    ("trusted_proxies", "last"),
+    [
+        pytest.param(None, 429, id="no proxy configured: the header is ignored"),
+        pytest.param("127.0.0.1", 401, id="the peer is a configured proxy: the header counts"),
+    ],
+)
+async def test_a_forwarded_for_header_counts_only_from_a_configured_proxy(
+    tmp_path: Path, trusted_proxies: str | None, last: int
+) -> None:
+    """Without a configured proxy, `X-Forwarded-For` is the client's own word: failures sent
+    with a new one each time still count against the client's real address."""
+    limit = 3
+    env = {
+        "TODO_STORAGE": "memory",
+        "TODO_SECRET_KEY": TEST_KEY,
+        "TODO_LOG_LEVEL": "WARNING",
+        "TODO_LOGIN_FAILURES_PER_ADDRESS": str(limit),
+    }
+    if trusted_proxies is not None:
+        env["TODO_FORWARDED_ALLOW_IPS"] = trusted_proxies
+    async with (
+        running_service(env, tmp_path / "server.log") as base,
+        httpx.AsyncClient(base_url=base, timeout=30) as http,
+    ):
+        statuses = []
+        for n in range(limit + 1):
+            response = await http.post(
+                "/api/v1/auth/token",
+                data={"username": unique_email(), "password": "wrong password"},
+                headers={"X-Forwarded-For": f"198.51.100.{n + 1}"},
+            )
+            statuses.append(response.status_code)
+
+        assert statuses == [401] * limit + [last], statuses

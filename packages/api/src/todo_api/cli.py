@@ -143,6 +143,8 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "http": HttpLimits.of(settings),  # httptools with limits on headers and slow clients
         "timeout_keep_alive": settings.keep_alive_timeout,
         "timeout_graceful_shutdown": settings.drain_seconds,
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips or None,
     }
 
 

@@ -77,10 +77,14 @@ class Settings(BaseSettings):
     header_timeout: float = Field(default=10.0, gt=0, le=300)
     body_timeout: float = Field(default=30.0, gt=0, le=3600)
     keep_alive_timeout: int = Field(default=5, ge=1, le=3600)
+    # The proxies whose X-Forwarded-For is believed (comma-separated addresses or networks).
+    # None by default: any client can send the header, and the login throttle counts by
+    # address, so a header nobody vouches for must not decide the client's address.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = []
     # From SIGTERM to exit: requests in flight are drained, then the pool is closed.
     shutdown_timeout: int = Field(default=15, ge=2, le=3600)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip().startswith("["):
