@@ -5,10 +5,13 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from todo_api.logs import configure_logging
+from todo_sql import create_engine
 
 from .support import settings_for
 
@@ -64,3 +67,23 @@ def test_a_request_cancelled_at_shut_down_logs_no_traceback(
     assert output.count("Exception in ASGI application") == 1
     assert "ValueError: bug" in output
     assert "CancelledError" not in output
+
+
+async def test_echoed_sql_is_logged_once_in_the_services_format(
+    root_logger: logging.Logger, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """SQLAlchemy's `echo` adds a handler of its own (stdout, its format, no request id)
+    unless its logger has one: every statement must go through the service's handler only."""
+    configure_logging(settings_for("memory", log_format="json"))
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'echo.db'}", echo=True)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 42"))
+    finally:
+        await engine.dispose()
+
+    captured = capsys.readouterr()
+    assert "SELECT 42" not in captured.out
+    echoed = [json.loads(line) for line in captured.err.splitlines() if "SELECT 42" in line]
+    assert [entry["logger"] for entry in echoed] == ["sqlalchemy.engine.Engine"]
+    assert echoed[0]["request_id"] == "-"

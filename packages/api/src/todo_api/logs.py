@@ -79,3 +79,8 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None
     uvicorn_access = logging.getLogger("uvicorn.access")
     uvicorn_access.handlers.clear()
     uvicorn_access.propagate = False
+    # With `echo` on, SQLAlchemy gives its engine logger a stdout handler of its own (its
+    # format, no request id) unless that logger already has one: a NullHandler keeps the
+    # statements on the root handler alone.
+    sql_log = logging.getLogger("sqlalchemy.engine.Engine")
+    sql_log.handlers[:] = [logging.NullHandler()]
