@@ -97,6 +97,13 @@ async def test_clear_forgets_one_address_on_one_account(three: UnitOfWorkFactory
     assert await latest(three, account=ADA_HERE.account) == [at(2)]
 
 
+async def test_withdraw_forgets_one_failure_of_one_attempt(three: UnitOfWorkFactory) -> None:
+    async with three() as uow:
+        await uow.login_failures.withdraw(ADA_HERE, at(4))
+        await uow.login_failures.withdraw(BOB_HERE, at(4))  # none then: nothing to forget
+    assert await latest(three) == [at(3), at(2), at(1)]
+
+
 async def test_prune_forgets_what_is_older_than_before(three: UnitOfWorkFactory) -> None:
     async with three() as uow:
         await uow.login_failures.prune(at(3))

@@ -1,6 +1,8 @@
 """The login throttle: the rule (a table of cases), and `UserService.authenticate` through it
 on the memory adapter with a fixed clock and a fake hasher."""
 
+import asyncio
+from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
@@ -174,3 +176,32 @@ async def test_failures_older_than_the_window_are_pruned(
     clock.advance(LIMITS.window + timedelta(minutes=1))
     await fail(throttled, "bob@example.com", THERE)
     assert [failure.attempt.address for failure in uow.store.login_failures] == [THERE]
+
+
+class SlowHasher(FakeHasher):
+    """A check of a password takes a while, as argon2's does: long enough for concurrent
+    attempts to be under way at once."""
+
+    async def verify(self, password: str, password_hash: str) -> bool:
+        await asyncio.sleep(0.01)
+        return await super().verify(password, password_hash)
+
+
+async def test_a_burst_of_concurrent_failures_gets_no_more_checks_than_the_limit(
+    uow: MemoryUnitOfWorkFactory, clock: FixedClock
+) -> None:
+    hasher = SlowHasher()
+    users = UserService(uow, hasher, clock, LoginThrottle(uow, clock, LIMITS))
+    await users.register("ada@example.com", PASSWORD)
+
+    outcomes = await asyncio.gather(
+        *(users.authenticate("ada@example.com", "wrong", address=HERE) for _ in range(20)),
+        return_exceptions=True,
+    )
+
+    kinds = Counter(type(outcome).__name__ for outcome in outcomes)
+    assert kinds == {
+        "AuthenticationFailed": LIMITS.per_address_account,
+        "TooManyAttempts": 20 - LIMITS.per_address_account,
+    }
+    assert len(hasher.verify_calls) == LIMITS.per_address_account

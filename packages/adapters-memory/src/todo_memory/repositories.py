@@ -110,6 +110,12 @@ class MemoryLoginFailureRepository:
             lambda failures: [failure for failure in failures if failure.attempt != attempt]
         )
 
+    async def withdraw(self, attempt: LoginAttempt, at: datetime) -> None:
+        withdrawn = LoginFailure(attempt, at)
+        self._tx.change_login_failures(
+            lambda failures: [failure for failure in failures if failure != withdrawn]
+        )
+
     async def prune(self, before: datetime) -> None:
         self._tx.change_login_failures(
             lambda failures: [failure for failure in failures if failure.at >= before]

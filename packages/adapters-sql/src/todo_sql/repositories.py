@@ -195,5 +195,9 @@ class SqlLoginFailureRepository:
         params = {"address": attempt.address, "account": attempt.account}
         await self._uow.write(sql.CLEAR_LOGIN_FAILURES, params)
 
+    async def withdraw(self, attempt: LoginAttempt, at: datetime) -> None:
+        params = {"address": attempt.address, "account": attempt.account, "at": at}
+        await self._uow.write(sql.WITHDRAW_LOGIN_FAILURE, params)
+
     async def prune(self, before: datetime) -> None:
         await self._uow.write(sql.PRUNE_LOGIN_FAILURES, {"before": before})

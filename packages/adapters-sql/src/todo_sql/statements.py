@@ -329,6 +329,12 @@ CLEAR_LOGIN_FAILURES: Delete = delete(login_failures).where(
     login_failures.c.account == bindparam("account"),
 )
 
+WITHDRAW_LOGIN_FAILURE: Delete = delete(login_failures).where(
+    login_failures.c.address == bindparam("address"),
+    login_failures.c.account == bindparam("account"),
+    login_failures.c.failed_at == bindparam("at"),
+)
+
 PRUNE_LOGIN_FAILURES: Delete = delete(login_failures).where(
     login_failures.c.failed_at < bindparam("before")
 )

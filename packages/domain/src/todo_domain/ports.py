@@ -68,6 +68,10 @@ class LoginFailureRepository(Protocol):
         """Forgets every failure of the attempt's address on its account."""
         ...
 
+    async def withdraw(self, attempt: LoginAttempt, at: datetime) -> None:
+        """Forgets the failure of `attempt` recorded `at` (if any): one that never happened."""
+        ...
+
     async def prune(self, before: datetime) -> None:
         """Forgets every failure older than `before`."""
         ...

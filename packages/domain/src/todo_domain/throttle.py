@@ -10,9 +10,10 @@ Three limits over one sliding window, each counting the failures recorded in it:
   can lock the owner out: a correct password from an address without failures still counts.
 
 A throttled attempt costs no password hash and is refused the same whether the account
-exists or not. A success clears the failures of its address on that account. Every check of
-a password that a caller proves knowledge with (a login, the current password of a password
-change) goes through `check`, then `failed` or `succeeded`.
+exists or not. An admitted attempt counts as a failure from the start, before its hash, and
+a success takes it back with the other failures of its address on that account. Every check
+of a password that a caller proves knowledge with (a login, the current password of a
+password change) goes through `admit`, then `succeeded` when the password is right.
 """
 
 from collections.abc import Sequence
@@ -94,29 +95,32 @@ class LoginThrottle:
         self.limits = limits if limits is not None else LoginLimits()
         self._next_prune: datetime | None = None
 
-    async def check(self, attempt: LoginAttempt) -> None:
-        """Raises `TooManyAttempts` while `attempt` is throttled: check before the hash."""
+    async def admit(self, attempt: LoginAttempt) -> datetime:
+        """Raises `TooManyAttempts` while `attempt` is throttled; else counts it as a failure
+        at once, before its password is checked, so that attempts running at the same time
+        count each other (a burst from one address gets no more checks than its limit), and
+        returns when it was counted. `succeeded` takes it back once the password proves
+        right, `withdraw` when the password could not be checked at all."""
         now = self._clock.now()
         async with self._uow() as uow:
             recent = await recent_failures(uow.login_failures, attempt, self.limits, now)
-        retry_after = recent.retry_after(self.limits, now)
-        if retry_after is not None:
-            raise TooManyAttempts(retry_after)
-
-    async def failed(self, attempt: LoginAttempt) -> None:
-        """Records a wrong password (or an unknown account) of `attempt`."""
-        now = self._clock.now()
-        async with self._uow() as uow:
+            retry_after = recent.retry_after(self.limits, now)
+            if retry_after is not None:
+                raise TooManyAttempts(retry_after)
             await uow.login_failures.add(attempt, now)
             if self._next_prune is None or now >= self._next_prune:
                 await uow.login_failures.prune(now - self.limits.window)
                 self._next_prune = now + PRUNE_EVERY
+        return now
+
+    async def withdraw(self, attempt: LoginAttempt, admitted_at: datetime) -> None:
+        """Takes back the failure `admit` counted for an attempt whose password was never
+        checked (no hash slot in time): the caller may simply try again."""
+        async with self._uow() as uow:
+            await uow.login_failures.withdraw(attempt, admitted_at)
 
     async def succeeded(self, attempt: LoginAttempt) -> None:
-        """Forgets the failures of the address on the account, once the password was right."""
-        since = self._clock.now() - self.limits.window
+        """Forgets the failures of the address on the account (the admitted attempt's own
+        among them), once the password was right."""
         async with self._uow() as uow:
-            failures = uow.login_failures
-            # A read first: most logins have no failures to forget, and need no write.
-            if await failures.latest(since, 1, address=attempt.address, account=attempt.account):
-                await failures.clear(attempt)
+            await uow.login_failures.clear(attempt)

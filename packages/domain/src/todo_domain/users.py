@@ -1,10 +1,11 @@
 """User use cases: registration and authentication."""
 
+import contextlib
 from uuid import UUID
 
 from todo_domain import rules
 from todo_domain.entities import LoginAttempt, User
-from todo_domain.errors import AuthenticationFailed, NotFound
+from todo_domain.errors import AuthenticationFailed, NotFound, Overloaded, StorageUnavailable
 from todo_domain.ids import new_id
 from todo_domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from todo_domain.throttle import LoginThrottle
@@ -43,16 +44,22 @@ class UserService:
         `LoginThrottle`), `TooManyAttempts` comes before any hash, account or not."""
         rules.storable("password", password)
         attempt = LoginAttempt.of(address, rules.storable("email", email))
-        await self.throttle.check(attempt)
-        async with self._uow() as uow:
-            user = await uow.users.get_by_email(attempt.account)
-        if user is None:
-            await self._hasher.verify(password, self._hasher.dummy_hash)
-        elif await self._hasher.verify(password, user.password_hash):
-            await self.throttle.succeeded(attempt)
-            return user
-        await self.throttle.failed(attempt)
-        raise AuthenticationFailed()
+        admitted_at = await self.throttle.admit(attempt)
+        try:
+            async with self._uow() as uow:
+                user = await uow.users.get_by_email(attempt.account)
+            proven = await self._hasher.verify(
+                password, self._hasher.dummy_hash if user is None else user.password_hash
+            )
+        except (Overloaded, StorageUnavailable):
+            # The password was not checked, so the attempt does not count.
+            with contextlib.suppress(StorageUnavailable):
+                await self.throttle.withdraw(attempt, admitted_at)
+            raise
+        if user is None or not proven:
+            raise AuthenticationFailed()
+        await self.throttle.succeeded(attempt)
+        return user
 
     async def get(self, user_id: UUID) -> User:
         async with self._uow() as uow:
