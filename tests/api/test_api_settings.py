@@ -41,7 +41,11 @@ def test_the_defaults_serve_sqlite_in_the_working_directory() -> None:
     assert (settings.max_header_bytes, settings.max_headers) == (32 * 1024, 100)
     assert (settings.header_timeout, settings.body_timeout) == (10.0, 30.0)
     assert settings.keep_alive_timeout == 5
-    assert (settings.drain_seconds, settings.pool_close_seconds) == (12, 3)
+    assert (settings.drain_seconds, settings.pool_close_seconds, settings.exit_seconds) == (
+        9,
+        3,
+        3,
+    )
 
 
 def test_variables_with_the_todo_prefix_configure(monkeypatch: pytest.MonkeyPatch) -> None:

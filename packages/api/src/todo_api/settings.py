@@ -136,9 +136,15 @@ class Settings(BaseSettings):
         return max(1, self.shutdown_timeout // 5)
 
     @property
+    def exit_seconds(self) -> int:
+        """The end of the shut-down timeout kept for the processes to end (with several
+        workers the supervisor ends after them; an interpreter's teardown takes a moment)."""
+        return max(1, self.shutdown_timeout // 5)
+
+    @property
     def drain_seconds(self) -> int:
         """How long requests in flight may still run after SIGTERM; the rest are answered 503."""
-        return self.shutdown_timeout - self.pool_close_seconds
+        return max(1, self.shutdown_timeout - self.pool_close_seconds - self.exit_seconds)
 
     @property
     def log_level_number(self) -> int:
