@@ -1,7 +1,7 @@
 """A login flood against `todo-api serve` with real argon2: every login costs tens of MB and
 of milliseconds, so the number of hashes at once is bounded. The worker's memory stays
 bounded, /health/live keeps answering, and a login that finds no free slot in time is a 503
-problem with Retry-After."""
+(or, once the attempts under way reach the throttle's limit, a 429) problem with Retry-After."""
 
 import asyncio
 import time
@@ -59,10 +59,12 @@ async def test_a_login_flood_keeps_the_worker_bounded_and_live(tmp_path: Path) -
         f"peak RSS {before / 2**20:.0f} -> {peak / 2**20:.0f} MiB; /health/live at most "
         f"{max(latencies):.2f} s over {len(latencies)} probes; {dict(statuses)}"
     )
-    assert set(statuses) <= {200, 503}, statuses
+    # Beyond the hashes at once: 503 (no slot in time), or 429 once the attempts under way
+    # from this address on this account reach the throttle's limit (they count until proven).
+    assert set(statuses) <= {200, 429, 503}, statuses
     assert statuses[200] > 0, statuses
     for response in responses:
-        if response.status_code == 503:
+        if response.status_code != 200:
             assert response.headers["content-type"] == PROBLEM_JSON
             assert int(response.headers["retry-after"]) > 0
     assert max(latencies) < LIVE_BOUND, latencies
