@@ -31,7 +31,7 @@ def test_the_defaults_serve_sqlite_in_the_working_directory() -> None:
     assert settings.max_body_bytes == 1024 * 1024
     assert (settings.log_level, settings.log_format) == ("INFO", "text")
     assert 1 <= settings.max_concurrent_hashes <= 4
-    assert settings.hash_queue_timeout == 10.0
+    assert settings.hash_queue_timeout == 30.0
     assert settings.login_window_seconds == 900
     assert settings.login_failures_per_address_account == 10
     assert settings.login_failures_per_address == 100

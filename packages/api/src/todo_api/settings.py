@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     slow_query_ms: float = Field(default=0, ge=0)
     max_concurrent_hashes: int = Field(default_factory=default_max_concurrent_hashes, ge=1, le=64)
-    hash_queue_timeout: float = Field(default=10.0, gt=0, le=60)
+    hash_queue_timeout: float = Field(default=30.0, gt=0, le=60)
     login_window_seconds: int = Field(default=900, ge=1, le=7 * 24 * 3600)
     login_failures_per_address_account: int = Field(default=10, ge=1, le=100_000)
     login_failures_per_address: int = Field(default=100, ge=1, le=100_000)
