@@ -5,6 +5,7 @@ file per test, and this session's migrated PostgreSQL/MariaDB database, whose ta
 emptied after each test. Tests stay apart anyway by working as fresh users.
 """
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from sqldb import migrated_url
 from todo_api import Settings, create_app
 from todo_api.hashing import Argon2PasswordHasher
 
-from .support import empty_tables, settings_for
+from .support import TEST_KEY, empty_tables, settings_for
 
 BACKENDS = ("memory", "sqlite", "postgresql", "mariadb")
 
@@ -74,3 +75,16 @@ async def memory_client(memory_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """An environment with only the TODO_* variables a test sets (and no `.env`, the working
+    directory being empty), a test key: for tests of settings from the environment."""
+    for name in list(os.environ):
+        if name.startswith("TODO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TODO_ENV", "test")
+    monkeypatch.setenv("TODO_SECRET_KEY", TEST_KEY)
+    return monkeypatch

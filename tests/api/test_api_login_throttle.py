@@ -4,12 +4,10 @@ by every worker. Password hashes are bounded in number at once (503 with Retry-A
 a short wait). The settings are read from the environment, as in production."""
 
 import asyncio
-import os
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,7 +20,6 @@ from todo_api import create_app, load_settings
 
 from .conftest import cheap_hasher
 from .support import (
-    TEST_KEY,
     assert_problem,
     empty_tables,
     login,
@@ -124,16 +121,10 @@ async def test_two_workers_on_one_database_share_the_throttle(database_url: str)
 
 # --- settings from the environment, to their effect -------------------------------------------
 @pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """Only the TODO_* variables a test sets (and no `.env`): memory storage, a test key."""
-    for name in list(os.environ):
-        if name.startswith("TODO_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TODO_STORAGE", "memory")
-    monkeypatch.setenv("TODO_SECRET_KEY", TEST_KEY)
-    monkeypatch.setenv("TODO_ENV", "test")
-    return monkeypatch
+def environment(environment: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The API tests' bare environment, on memory storage."""
+    environment.setenv("TODO_STORAGE", "memory")
+    return environment
 
 
 def app_from_environment(clock: FixedClock | None = None) -> FastAPI:

@@ -3,7 +3,6 @@
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, chdir, contextmanager
 from pathlib import Path
@@ -26,18 +25,6 @@ from .support import TEST_KEY, assert_problem, create_todo, login, new_account, 
 # The load of one worker behind the benchmark's wrk: 32 requests in flight at once.
 IN_FLIGHT = 32
 CHECKOUT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """An environment with only the variables a test sets (no `.env` either), a test key."""
-    for name in list(os.environ):
-        if name.startswith("TODO_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TODO_ENV", "test")
-    monkeypatch.setenv("TODO_SECRET_KEY", TEST_KEY)
-    return monkeypatch
 
 
 async def database_url(backend: str) -> str:

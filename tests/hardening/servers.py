@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from api.support import PASSWORD, unique_email
+
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,3 +220,13 @@ def peak_rss_bytes(pid: int) -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
     raise LookupError(f"process {pid} reports no VmHWM")
+
+
+async def signed_up(http: httpx.AsyncClient) -> dict[str, str]:
+    """The `Authorization` header of a new user, registered and logged in through the API."""
+    email = unique_email()
+    registered = await http.post("/api/v1/users", json={"email": email, "password": PASSWORD})
+    assert registered.status_code == 201, registered.text
+    token = await http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}

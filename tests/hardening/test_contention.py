@@ -12,7 +12,7 @@ import pytest_asyncio
 from api.support import PASSWORD, TEST_KEY, unique_email
 from sqldb import empty_database
 
-from .servers import all_todos, running_service
+from .servers import all_todos, running_service, signed_up
 
 CONCURRENT = 100
 TIMEOUT = httpx.Timeout(30.0)
@@ -37,15 +37,6 @@ async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str
             yield base
 
 
-async def _account(http: httpx.AsyncClient) -> dict[str, str]:
-    email = unique_email()
-    registered = await http.post("/api/v1/users", json={"email": email, "password": PASSWORD})
-    assert registered.status_code == 201, registered.text
-    token = await http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
-    assert token.status_code == 200, token.text
-    return {"Authorization": f"Bearer {token.json()['access_token']}"}
-
-
 def _client(base: str) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=CONCURRENT, max_keepalive_connections=CONCURRENT)
     return httpx.AsyncClient(base_url=base, timeout=TIMEOUT, limits=limits)
@@ -55,7 +46,7 @@ async def test_concurrent_patches_with_one_if_match_let_exactly_one_through(
     service: str,
 ) -> None:
     async with _client(service) as http:
-        auth = await _account(http)
+        auth = await signed_up(http)
         created = await http.post("/api/v1/todos", json={"title": "start"}, headers=auth)
         url, etag = created.headers["location"], created.headers["etag"]
 
@@ -103,7 +94,7 @@ async def test_concurrent_registrations_of_one_email_admit_exactly_one(service: 
 
 async def test_concurrent_creates_by_one_user_are_each_stored_once(service: str) -> None:
     async with _client(service) as http:
-        auth = await _account(http)
+        auth = await signed_up(http)
 
         responses = await asyncio.gather(
             *(
@@ -124,7 +115,7 @@ async def test_concurrent_creates_by_one_user_are_each_stored_once(service: str)
 async def test_concurrent_patches_without_if_match_each_apply_in_turn(service: str) -> None:
     writers = 30
     async with _client(service) as http:
-        auth = await _account(http)
+        auth = await signed_up(http)
         created = await http.post("/api/v1/todos", json={"title": "start"}, headers=auth)
         url = created.headers["location"]
 

@@ -34,7 +34,7 @@ from todo_api import create_app
 from todo_sql import create_engine
 from todo_sql.migrations import upgrade
 
-from .servers import all_todos, proxy_to, running_service
+from .servers import all_todos, proxy_to, running_service, signed_up
 
 CONNECT_TIMEOUT = 2.0
 RECOVERY_BOUND = 30.0
@@ -192,7 +192,7 @@ async def test_cut_connections_under_write_load_lose_no_acknowledged_write(
             running_service(env, tmp_path / "server.log", workers=2, migrate=True) as base,
             httpx.AsyncClient(base_url=base, timeout=30) as http,
         ):
-            auth = await _user(http)
+            auth = await signed_up(http)
             cut = CUTTERS[backend]
             writing = True
 
@@ -224,7 +224,7 @@ async def test_a_locked_sqlite_database_loses_no_acknowledged_write(tmp_path: Pa
         running_service(env, tmp_path / "server.log") as base,
         httpx.AsyncClient(base_url=base, timeout=30) as http,
     ):
-        auth = await _user(http)
+        auth = await signed_up(http)
         writing = True
 
         def hold_the_write_lock(seconds: float) -> None:
@@ -256,15 +256,6 @@ async def test_a_locked_sqlite_database_loses_no_acknowledged_write(tmp_path: Pa
 
 # Longer than the busy timeout the service waits for SQLite's write lock.
 SQLITE_LOCK_SECONDS = 6.0
-
-
-async def _user(http: httpx.AsyncClient) -> dict[str, str]:
-    email = unique_email()
-    registered = await http.post("/api/v1/users", json={"email": email, "password": PASSWORD})
-    assert registered.status_code == 201, registered.text
-    token = await http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
-    assert token.status_code == 200, token.text
-    return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
 async def _write_load(http: httpx.AsyncClient, auth: dict[str, str]) -> dict[str, httpx.Response]:
