@@ -57,9 +57,7 @@ async def test_the_walk_runs_verbatim_and_creates_changes_and_deletes_a_todo(
     log = tmp_path / "server.log"
     async with running_service(env, log) as base:
         address = base.removeprefix("http://")
-        walk = await asyncio.to_thread(
-            run_walk, readme_walk().replace(DOCUMENTED_ADDRESS, address)
-        )
+        walk = await asyncio.to_thread(run_walk, readme_walk().replace(DOCUMENTED_ADDRESS, address))
         assert walk.returncode == 0, walk.stdout + walk.stderr
 
         created = [m for line in walk.stdout.splitlines() if (m := CREATED.match(line))]
@@ -73,8 +71,10 @@ async def test_the_walk_runs_verbatim_and_creates_changes_and_deletes_a_todo(
             ("open", 1),  # the listing's item
             ("done", 2),  # the PATCH's answer
         ]
-        assert ["412", "204", "404"] == [
-            line for line in walk.stdout.splitlines() if line in ("412", "204", "404")
+        assert [line for line in walk.stdout.splitlines() if line in ("412", "204", "404")] == [
+            "412",
+            "204",
+            "404",
         ]
 
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
