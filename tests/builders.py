@@ -132,8 +132,9 @@ async def walk(
 
 
 def expected_order(todos: Sequence[Todo], sort: Sort) -> list[Todo]:
-    """DESIGN.md's order, written independently of any adapter: by the sort value, ties by id,
-    both in the sort's direction; todos without a due date after all dated ones either way."""
+    """The documented order (docs/http.md), written independently of any adapter: by the sort
+    value, ties by id, both in the sort's direction; todos without a due date after all dated
+    ones either way."""
 
     def value(todo: Todo) -> datetime | date | int | None:
         match sort.key:

@@ -1,4 +1,4 @@
-"""Each package declares only what it may depend on (DESIGN.md, "Layout")."""
+"""Each package declares only what it may depend on (docs/architecture.md, "Layout")."""
 
 import tomllib
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""The input rules of a todo (DESIGN.md, "Domain rules"), on create and on update."""
+"""The input rules of a todo (docs/architecture.md, "Domain rules"), on create and on update."""
 
 from uuid import UUID
 

@@ -1,4 +1,4 @@
-"""The sort orders and keyset positions of DESIGN.md, in Python."""
+"""The sort orders and keyset positions of docs/http.md, in Python."""
 
 from typing import Any
 from uuid import UUID

@@ -1,7 +1,7 @@
 """SQLAlchemy Core statements, each built once (with `bindparam`) and reused.
 
 Building a statement per request, and loading rows into ORM objects, were most of SQLAlchemy's
-cost in the measurements of DESIGN.md; the hot paths therefore execute these prebuilt selects
+cost in the measurements of bench/README.md; the hot paths therefore execute these prebuilt selects
 and map rows straight into entities. The list statement depends on which filters are set, the
 sort order and the kind of cursor: each variant is built on first use and then kept.
 """
