@@ -3,6 +3,7 @@ line on stderr. `uvicorn.run` is replaced here; test_api_server.py runs the real
 
 import os
 import pickle
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +216,78 @@ def test_create_user_registers_a_user_once(tmp_path: Path) -> None:
     assert "ada@example.com is already registered" in _one_error_line(duplicate.stderr)
     assert invalid.exit_code == 2
     assert "email must be a valid e-mail address" in _one_error_line(invalid.stderr)
+
+
+COMMANDS: tuple[list[str], ...] = ([], ["serve"], ["migrate"], ["create-user"])
+
+
+def _help(args: list[str]) -> str:
+    result = runner.invoke(cli, [*args, "--help"], prog_name="todo-api")
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_each_help_is_clean() -> None:
+    for args in COMMANDS:
+        text = _help(args)
+
+        assert "Usage: todo-api" in text
+        assert "<bool>" not in text, args  # a flag takes no value
+        assert "[required]" not in text, args  # every option has a default or is asked for
+        assert "--no-" not in text, args
+
+
+def test_the_help_names_every_option_of_serving_at_the_top_and_in_serve() -> None:
+    for args in ([], ["serve"]):
+        text = _help(args)
+
+        for option in ("--host", "--port", "--workers", "--reload", "--migrate"):
+            assert option in text, (args, option)
+    assert "--version" in _help([])
+
+
+def test_create_user_asks_for_its_email_and_password_when_not_given(tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli,
+        ["create-user"],
+        input="grace@example.com\nlong password\nlong password\n",
+        env={"TODO_DATABASE_URL": _sqlite(tmp_path)},
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "created user grace@example.com" in result.stdout
+
+
+def test_version_prints_the_installed_version(
+    served: list[tuple[Any, dict[str, Any]]],
+) -> None:
+    result = runner.invoke(cli, ["--version"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"todo-api {version('todo-api')}\n"
+    assert served == []
+
+
+def test_the_options_of_serving_work_without_a_command(
+    served: list[tuple[Any, dict[str, Any]]], tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        cli,
+        ["--port", "8001", "--host", "0.0.0.0", "--workers", "2"],
+        env={"TODO_DATABASE_URL": _sqlite(tmp_path)},
+    )
+
+    assert result.exit_code == 0, result.output
+    [(_, options)] = served
+    assert (options["host"], options["port"], options["workers"]) == ("0.0.0.0", 8001, 2)
+
+
+def test_an_option_of_serving_before_a_command_is_one_line_naming_serve(
+    served: list[tuple[Any, dict[str, Any]]],
+) -> None:
+    for args in (["--port", "8001", "migrate"], ["--migrate", "serve"]):
+        result = runner.invoke(cli, args)
+
+        assert result.exit_code == 2
+        assert "after `serve`" in _one_error_line(result.stderr)
+    assert served == []

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from todo_api.container import Container, build_container
+from todo_api.docs import install_docs
 from todo_api.limits import BodySizeLimit
 from todo_api.logs import configure_logging
 from todo_api.observe import InFlight, RequestObserver
@@ -62,11 +63,15 @@ def create_app(settings: Settings) -> FastAPI:
         # A redirect to the path without its trailing slash would build `Location` from the
         # caller's `Host` header; such a path is a 404 like any other unknown one.
         redirect_slashes=False,
+        # Served by `install_docs` with their assets, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.container = container
     app.state.in_flight = InFlight()
     install_problem_handlers(app)
     install_openapi(app)
+    install_docs(app)
     for router in ROUTERS:
         # Straight into the app's router, not `include_router`: FastAPI 0.165 keeps an
         # included router as a nested route that re-derives its effective routes on every

@@ -6,11 +6,13 @@ Anything wrong at start-up ends in one line on stderr naming the problem, never 
 import asyncio
 import os
 import secrets
+from importlib.metadata import version
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
 import uvicorn
+from typer.core import TyperCommand, TyperGroup
 
 from todo_api.app import create_app
 from todo_api.container import (
@@ -25,11 +27,27 @@ from todo_api.runtime import tune_gc
 from todo_api.settings import Settings, SettingsError, load_settings
 from todo_domain import Conflict, InvalidInput, User
 
-cli = typer.Typer(
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    help="The Todo service. Without a command: serve.",
-)
+
+def _without_flag_types(params: list[Any]) -> list[Any]:
+    """Typer's help writes `<bool>` after a flag, as if it took a value: it takes none. An empty
+    metavar is what the help shows instead of the type."""
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    return params
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_flag_types(super().get_params(ctx))
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_flag_types(super().get_params(ctx))
+
+
+cli = typer.Typer(cls=_Group, add_completion=False, pretty_exceptions_enable=False)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -148,29 +166,72 @@ def server_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"todo-api {version('todo-api')}")
+        raise typer.Exit()
+
+
+# The options of serving, the same after `serve` and without a command (`todo-api --port 8001`).
+# A flag is one option (`--reload`), not a pair with `--no-reload`: its default is off.
+Host = Annotated[str, typer.Option(help="Interface to listen on")]
+Port = Annotated[int, typer.Option(min=1, max=65535, help="TCP port")]
+Workers = Annotated[int, typer.Option(min=1, help="Worker processes")]
+Reload = Annotated[bool, typer.Option("--reload", help="Restart on code changes (development)")]
+Migrate = Annotated[bool, typer.Option("--migrate", help="Apply pending migrations first")]
+
+
 @cli.callback(invoke_without_command=True)
-def default(context: typer.Context) -> None:
-    """Without a command, serve on 127.0.0.1:8000."""
+def default(
+    context: typer.Context,
+    host: Host = DEFAULT_HOST,
+    port: Port = DEFAULT_PORT,
+    workers: Workers = 1,
+    reload: Reload = False,
+    migrate: Migrate = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """The Todo service. Without a command, serve with the options below (as `serve`)."""
     if context.invoked_subcommand is None:
-        serve_app()
+        serve_app(host=host, port=port, workers=workers, reload=reload, migrate=migrate)
+        return
+    serving = (
+        ("--host", host != DEFAULT_HOST),
+        ("--port", port != DEFAULT_PORT),
+        ("--workers", workers != 1),
+        ("--reload", reload),
+        ("--migrate", migrate),
+    )
+    misplaced = [option for option, given in serving if given]
+    if misplaced:
+        fail(
+            f"{misplaced[0]} is an option of serving: give it without a command, "
+            f"or after `serve` (todo-api serve {misplaced[0]} ...)",
+            2,
+        )
 
 
-@cli.command()
+@cli.command(cls=_Command)
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = DEFAULT_HOST,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = DEFAULT_PORT,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
-    reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
-    migrate: Annotated[bool, typer.Option(help="Apply pending migrations first")] = False,
+    host: Host = DEFAULT_HOST,
+    port: Port = DEFAULT_PORT,
+    workers: Workers = 1,
+    reload: Reload = False,
+    migrate: Migrate = False,
 ) -> None:
     """Serve the HTTP API.
 
-    The embedded SQLite database is migrated first; any other must be migrated already (or
-    pass --migrate)."""
+    The embedded SQLite database is migrated first; any other needs `migrate` (or --migrate).
+    """
     serve_app(host=host, port=port, workers=workers, reload=reload, migrate=migrate)
 
 
-@cli.command()
+@cli.command(cls=_Command)
 def migrate() -> None:
     """Upgrade the configured database to the newest schema (alembic upgrade head)."""
     settings = settings_or_fail()
@@ -180,22 +241,29 @@ def migrate() -> None:
     typer.echo(f"database at {redacted(settings.database_url)} is up to date")
 
 
-@cli.command("create-user")
+@cli.command("create-user", cls=_Command)
 def create_user(
-    email: Annotated[str, typer.Option(prompt=True, help="E-mail address, the login name")],
+    # Not `required`: asked for when not given (a default of None), and so not marked required.
+    email: Annotated[
+        str | None,
+        typer.Option(prompt=True, help="E-mail address, the login name; asked for when not given"),
+    ] = None,
     password: Annotated[
-        str,
+        str | None,
         typer.Option(
             prompt=True,
             hide_input=True,
             confirmation_prompt=True,
             envvar="TODO_NEW_USER_PASSWORD",
-            help="Prompted for when not given (or set TODO_NEW_USER_PASSWORD)",
+            help="Asked for when not given",
         ),
-    ],
+    ] = None,
     display_name: Annotated[str | None, typer.Option(help="Name to show")] = None,
 ) -> None:
     """Register a user in the configured database."""
+    # The prompts have answered them.
+    assert email is not None
+    assert password is not None
     settings = settings_or_fail()
     if settings.storage != "sql":
         fail("TODO_STORAGE=memory forgets a user as soon as this command ends", 2)

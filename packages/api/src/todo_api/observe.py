@@ -128,5 +128,7 @@ def _log_access(method: str, route: str, status: int, seconds: float) -> None:
 
 
 def _route(scope: Scope) -> str:
+    """The matched route's template: `/api/v1/todos/{todo_id}`, or `/docs/assets/{path}` for
+    every file of a mount."""
     route = scope.get("route")
-    return getattr(route, "path", UNMATCHED) if route is not None else UNMATCHED
+    return getattr(route, "path_format", UNMATCHED) if route is not None else UNMATCHED
