@@ -1,9 +1,10 @@
 """Alembic environment: async engines from todo_sql, target metadata from todo_sql.records.
 
-The database: a connection the caller put in `config.attributes["connection"]` (a
-`Connection`, or an `AsyncEngine` to connect with; todo_sql.migrations and pytest-alembic do
-that), else the config's `sqlalchemy.url`, else TODO_DATABASE_URL, else the SQLite file
-./todo.db. A given connection or engine is the caller's: it is neither committed nor closed.
+The database: what the caller put in `config.attributes["connection"]` (a `Connection`; an
+`AsyncEngine`, or anything with a sync `connect()` such as an `Engine`, to connect with;
+todo_sql.migrations and pytest-alembic do that), else the config's `sqlalchemy.url`, else
+TODO_DATABASE_URL, else the SQLite file ./todo.db. What is given stays the caller's: a given
+connection is not closed here, a given engine not disposed.
 
 The same file runs from the checkout (`alembic` with alembic.ini) and from an installed wheel,
 which carries it as todo_sql/alembic/env.py.
@@ -81,8 +82,11 @@ def run_migrations_online() -> None:
         asyncio.run(run_on_engine(given))
     elif isinstance(given, AsyncConnection):
         raise TypeError("env.py needs a Connection (AsyncConnection.run_sync gives one)")
-    else:
+    elif isinstance(given, Connection):
         run_on(given)
+    else:
+        with given.connect() as connection:
+            run_on(connection)
 
 
 if context.is_offline_mode():
