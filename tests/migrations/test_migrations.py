@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Connection, Index, Integer, MetaData, insert, inspect
@@ -206,8 +207,9 @@ def test_the_checkout_migrates_with_the_root_migrations_directory() -> None:
     """No copy that could drift: a checkout's todo_sql uses the repository's migrations/,
     the one alembic.ini names."""
     root = Path(__file__).resolve().parents[2]
-    assert (root / "alembic.ini").is_file()
-    assert script_location() == root / "migrations"
+    developers = Config(str(root / "alembic.ini")).get_main_option("script_location")
+    assert developers is not None
+    assert Path(developers) == script_location() == root / "migrations"
 
 
 def test_an_installation_without_migrations_is_a_clear_error(
