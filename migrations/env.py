@@ -1,7 +1,13 @@
 """Alembic environment: async engines from todo_sql, target metadata from todo_sql.records.
 
-URL: the config's `sqlalchemy.url` when a caller set it (todo_sql.migrations does), else
-TODO_DATABASE_URL, else the SQLite file ./todo.db.
+The database: what the caller put in `config.attributes["connection"]` (a `Connection`; an
+`AsyncEngine`, or anything with a sync `connect()` such as an `Engine`, to connect with;
+todo_sql.migrations and pytest-alembic do that), else the config's `sqlalchemy.url`, else
+TODO_DATABASE_URL, else the SQLite file ./todo.db. What is given stays the caller's: a given
+connection is not closed here, a given engine not disposed.
+
+The same file runs from the checkout (`alembic` with alembic.ini) and from an installed wheel,
+which carries it as todo_sql/alembic/env.py.
 """
 
 import asyncio
@@ -10,6 +16,7 @@ from typing import Any
 
 from alembic import context
 from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from todo_sql import create_engine, metadata
 
@@ -24,7 +31,7 @@ def database_url() -> str:
 
 
 def context_options(connection: Connection) -> dict[str, Any]:
-    """Shared with the drift test: what autogenerate compares, and how."""
+    """What autogenerate compares, and how."""
     return {
         "target_metadata": metadata,
         "compare_type": True,
@@ -47,23 +54,42 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-def _run_sync(connection: Connection) -> None:
+def run_on(connection: Connection) -> None:
     context.configure(connection=connection, **context_options(connection))
     with context.begin_transaction():
         context.run_migrations()
 
 
-async def run_migrations_online() -> None:
+async def run_on_engine(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.run_sync(run_on)
+        await connection.commit()
+
+
+async def run_on_own_engine() -> None:
     engine = create_engine(database_url(), pool_size=1, max_overflow=0, statement_timeout=None)
     try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_run_sync)
-            await connection.commit()
+        await run_on_engine(engine)
     finally:
         await engine.dispose()
+
+
+def run_migrations_online() -> None:
+    given = config.attributes.get("connection")
+    if given is None:
+        asyncio.run(run_on_own_engine())
+    elif isinstance(given, AsyncEngine):
+        asyncio.run(run_on_engine(given))
+    elif isinstance(given, AsyncConnection):
+        raise TypeError("env.py needs a Connection (AsyncConnection.run_sync gives one)")
+    elif isinstance(given, Connection):
+        run_on(given)
+    else:
+        with given.connect() as connection:
+            run_on(connection)
 
 
 if context.is_offline_mode():
     run_migrations_offline()
 else:
-    asyncio.run(run_migrations_online())
+    run_migrations_online()

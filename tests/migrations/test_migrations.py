@@ -10,10 +10,12 @@ from uuid import UUID
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Connection, Index, Integer, MetaData, insert, inspect
 
+import todo_sql.migrations
 from sqldb import SQL_BACKENDS, empty_database
 from todo_domain import PageRequest, Priority, Sort, Status, Todo, TodoFilter, User, new_id
 from todo_sql import SqlUnitOfWorkFactory, create_engine, metadata
@@ -22,9 +24,9 @@ from todo_sql.migrations import (
     alembic_config,
     current,
     downgrade,
-    find_alembic_ini,
     heads,
     pending,
+    script_location,
     upgrade,
 )
 
@@ -190,15 +192,33 @@ async def test_rows_written_before_an_upgrade_are_there_after_it(url: str) -> No
     ]
 
 
-def test_alembic_ini_is_found_from_a_subdirectory(monkeypatch: pytest.MonkeyPatch) -> None:
-    root = find_alembic_ini().parent
-    monkeypatch.chdir(root / "packages")
-    assert find_alembic_ini() == root / "alembic.ini"
-
-
-def test_no_alembic_ini_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_migrations_are_found_from_any_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the package, not the working directory: a directory with no checkout above it
+    migrates all the same."""
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(MigrationsNotFound, match=r"alembic\.ini"):
+    url = f"sqlite+aiosqlite:///{tmp_path}/elsewhere.db"
+    upgrade(url)
+    assert not pending(url)
+
+
+def test_the_checkout_migrates_with_the_root_migrations_directory() -> None:
+    """No copy that could drift: a checkout's todo_sql uses the repository's migrations/,
+    the one alembic.ini names."""
+    root = Path(__file__).resolve().parents[2]
+    developers = Config(str(root / "alembic.ini")).get_main_option("script_location")
+    assert developers is not None
+    assert Path(developers) == script_location() == root / "migrations"
+
+
+def test_an_installation_without_migrations_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "site-packages" / "lib" / "python" / "todo_sql"
+    package.mkdir(parents=True)
+    monkeypatch.setattr(todo_sql.migrations, "files", lambda name: package)
+    with pytest.raises(MigrationsNotFound, match="no Alembic migrations"):
         alembic_config("sqlite+aiosqlite:///x.db")
 
 
