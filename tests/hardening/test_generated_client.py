@@ -23,7 +23,7 @@ from .servers import running_service
 PACKAGE = "todo_generated_client"
 GENERATOR_TIMEOUT = 120.0
 # No formatter run on the generated code: it is imported, not read.
-GENERATOR_CONFIG = {"post_hooks": []}
+GENERATOR_CONFIG: dict[str, list[str]] = {"post_hooks": []}
 
 
 def _generate(document: dict[str, Any], into: Path) -> None:
