@@ -1,13 +1,16 @@
 """The OpenAPI document lists every route, each with its error responses as problems."""
 
 import re
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import jsonschema_rs
 from fastapi.routing import APIRoute
+from openapi_spec_validator import validate
 
+from api.support import PASSWORD, new_account
 from todo_api.routes import ROUTERS
+from todo_api.schemas import SortName
 from todo_domain import rules
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -25,6 +28,21 @@ EXPECTED_ERRORS = {
     ("GET", "/health/live"): {500},
     ("GET", "/health/ready"): {500, 503},
     ("GET", "/metrics"): {500},
+}
+
+
+OPERATION_IDS = {
+    ("POST", "/api/v1/users"): "register_user",
+    ("POST", "/api/v1/auth/token"): "issue_token",
+    ("GET", "/api/v1/users/me"): "get_me",
+    ("POST", "/api/v1/todos"): "create_todo",
+    ("GET", "/api/v1/todos"): "list_todos",
+    ("GET", "/api/v1/todos/{todo_id}"): "get_todo",
+    ("PATCH", "/api/v1/todos/{todo_id}"): "update_todo",
+    ("DELETE", "/api/v1/todos/{todo_id}"): "delete_todo",
+    ("GET", "/health/live"): "check_live",
+    ("GET", "/health/ready"): "check_ready",
+    ("GET", "/metrics"): "get_metrics",
 }
 
 
@@ -139,3 +157,110 @@ async def test_the_documented_rules_are_the_domain_s(memory_client: httpx.AsyncC
         assert "anyOf" not in update[name], name  # null is refused
         assert "default" not in update[name], name
     assert {"type": "null"} in update["due_date"]["anyOf"]  # null clears the due date
+
+
+async def test_the_document_is_valid_openapi(memory_client: httpx.AsyncClient) -> None:
+    validate(await _document(memory_client))
+
+
+async def test_operations_are_named_for_a_generated_client(
+    memory_client: httpx.AsyncClient,
+) -> None:
+    paths = (await _document(memory_client))["paths"]
+
+    named = {
+        (method.upper(), path): operation["operationId"]
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+    }
+    assert named == OPERATION_IDS
+
+
+def _headers(document: dict[str, Any], method: str, path: str, status: int) -> dict[str, Any]:
+    response = document["paths"][path][method.lower()]["responses"][str(status)]
+    headers: dict[str, Any] = response.get("headers", {})
+    return headers
+
+
+async def test_the_headers_the_service_sends_are_declared(
+    memory_client: httpx.AsyncClient,
+) -> None:
+    document = await _document(memory_client)
+    todo = "/api/v1/todos/{todo_id}"
+
+    for method, path, status in [("POST", "/api/v1/todos", 201), ("GET", todo, 200),
+                                 ("PATCH", todo, 200)]:  # fmt: skip
+        assert _headers(document, method, path, status)["ETag"]["required"], (method, path)
+    assert _headers(document, "POST", "/api/v1/todos", 201)["Location"]["required"]
+    assert "ETag" not in _headers(document, "GET", "/api/v1/todos", 200)
+    assert "Location" not in _headers(document, "POST", "/api/v1/users", 201)
+    assert _headers(document, "POST", "/api/v1/auth/token", 429)["Retry-After"]["required"]
+    for (method, path), statuses in EXPECTED_ERRORS.items():
+        for status in statuses | {200}:
+            headers = _headers(document, method, path, status) if status in statuses else {}
+            if status == 503:
+                assert headers["Retry-After"]["schema"]["type"] == "integer", (method, path)
+            if status == 413:
+                assert "Retry-After" not in headers  # the body is too large, not the load
+        for status in document["paths"][path][method.lower()]["responses"]:
+            assert "X-Request-ID" in _headers(document, method, path, int(status))
+
+
+async def test_the_declared_headers_are_sent(memory_client: httpx.AsyncClient) -> None:
+    document = await _document(memory_client)
+    account = await new_account(memory_client)
+
+    created = await memory_client.post(
+        "/api/v1/todos", json={"title": "t"}, headers=account.headers
+    )
+
+    declared = _headers(document, "POST", "/api/v1/todos", 201)
+    assert {"ETag", "Location", "X-Request-ID"} <= set(declared)
+    for name in declared:
+        assert name in created.headers, name
+
+
+async def test_if_match_is_an_optional_string_header(memory_client: httpx.AsyncClient) -> None:
+    patch = (await _document(memory_client))["paths"]["/api/v1/todos/{todo_id}"]["patch"]
+
+    (if_match,) = [p for p in patch["parameters"] if p["in"] == "header"]
+    assert if_match["name"].lower() == "if-match"
+    assert not if_match["required"]
+    assert if_match["schema"]["type"] == "string"
+    assert "anyOf" not in if_match["schema"]
+    assert "ETag" in if_match["description"]
+
+
+async def test_no_parameter_offers_null(memory_client: httpx.AsyncClient) -> None:
+    """A query or a header has no JSON null; a generated client would offer `None`."""
+    paths = (await _document(memory_client))["paths"]
+
+    for operations in paths.values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                assert "anyOf" not in parameter["schema"], parameter["name"]
+
+
+async def test_the_sort_orders_have_names(memory_client: httpx.AsyncClient) -> None:
+    listing = (await _document(memory_client))["paths"]["/api/v1/todos"]["get"]
+
+    (sort,) = [p["schema"] for p in listing["parameters"] if p["name"] == "sort"]
+    names = dict(zip(sort["enum"], sort["x-enum-varnames"], strict=True))
+    assert list(names) == list(get_args(SortName))
+    assert names["-created_at"] == "CREATED_AT_DESC"
+    assert all(re.fullmatch("[A-Z][A-Z_]*", name) for name in names.values())
+
+
+async def test_an_empty_grant_type_is_documented_as_it_is_accepted(
+    memory_client: httpx.AsyncClient,
+) -> None:
+    """An empty form field is an absent one: the document must not call it invalid."""
+    schemas = (await _document(memory_client))["components"]["schemas"]
+    (pattern,) = _patterns(schemas["Body_issue_token"]["properties"]["grant_type"])
+    account = await new_account(memory_client)
+    form = {"username": account.email, "password": PASSWORD}
+
+    for value, status in [("", 200), ("password", 200), ("client_credentials", 422)]:
+        response = await memory_client.post("/api/v1/auth/token", data=form | {"grant_type": value})
+        assert response.status_code == status, value
+        assert (re.search(pattern, value) is not None) == (status == 200), value

@@ -58,6 +58,38 @@ class Matches:
         return json_schema
 
 
+@dataclass(frozen=True, slots=True)
+class EnumNames:
+    """Names the values of an enum of the document (`x-enum-varnames`), one by one: a generated
+    client otherwise calls `-created_at` `VALUE_1`."""
+
+    names: tuple[str, ...]
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        if len(self.names) != len(json_schema["enum"]):
+            raise ValueError("an enum needs one name per value")
+        json_schema["x-enum-varnames"] = list(self.names)
+        return json_schema
+
+
+Sorting = Annotated[
+    SortName,
+    EnumNames(
+        (
+            "CREATED_AT",
+            "CREATED_AT_DESC",
+            "DUE_DATE",
+            "DUE_DATE_DESC",
+            "PRIORITY",
+            "PRIORITY_DESC",
+        )
+    ),
+]
+
+
 # The domain's rules (todo_domain.rules) as patterns, from its own character classes. They
 # leave the surrogates out: no JSON Schema validator's regular expressions can name one (the
 # pattern would be dropped), and pydantic already refuses a string holding one as not Unicode.

@@ -6,11 +6,16 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from todo_api.dependencies import container_of
+from todo_api.openapi import operation_id
 from todo_api.problems import problem_responses, storage_unavailable_response
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["operations"], responses=problem_responses(500))
+router = APIRouter(
+    tags=["operations"],
+    responses=problem_responses(500),
+    generate_unique_id_function=operation_id,
+)
 
 
 class Health(BaseModel):
@@ -21,7 +26,7 @@ _OK = Health(status="ok").model_dump_json()
 
 
 @router.get("/health/live", response_model=Health, summary="The process is up")
-async def live() -> Response:
+async def check_live() -> Response:
     return Response(_OK, media_type="application/json")
 
 
@@ -31,7 +36,7 @@ async def live() -> Response:
     responses=problem_responses(503),
     summary="The service can reach its storage",
 )
-async def ready(request: Request) -> Response:
+async def check_ready(request: Request) -> Response:
     try:
         await container_of(request).storage_probe().check()
     except Exception as error:
@@ -46,6 +51,6 @@ async def ready(request: Request) -> Response:
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
     summary="Prometheus metrics",
 )
-async def metrics(request: Request) -> Response:
+async def get_metrics(request: Request) -> Response:
     registry = container_of(request).metrics()
     return Response(registry.exposition(), media_type=registry.content_type)

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Header, Query, Response
 
 from todo_api.dependencies import Authenticated
 from todo_api.etags import IfMatch, etag_of
+from todo_api.openapi import ETAG, LOCATION, operation_id
 from todo_api.problems import PreconditionFailed, problem_responses
 from todo_api.schemas import (
     Cursor,
     IsoDate,
     PriorityName,
-    SortName,
+    Sorting,
     StatusName,
     Tag,
     Text,
@@ -39,7 +40,10 @@ from todo_domain import (
 JSON = "application/json"
 
 router = APIRouter(
-    prefix="/api/v1/todos", tags=["todos"], responses=problem_responses(401, 422, 500)
+    prefix="/api/v1/todos",
+    tags=["todos"],
+    responses=problem_responses(401, 422, 500),
+    generate_unique_id_function=operation_id,
 )
 
 
@@ -56,7 +60,7 @@ def _todo_response(todo: Todo, status: int = HTTPStatus.OK, **headers: str) -> R
     "",
     status_code=HTTPStatus.CREATED,
     response_model=TodoOut,
-    responses=problem_responses(413),
+    responses={HTTPStatus.CREATED: {"headers": ETAG | LOCATION}} | problem_responses(413),
     summary="Create a todo",
 )
 async def create_todo(body: TodoCreate, caller: Authenticated) -> Response:
@@ -78,7 +82,7 @@ async def list_todos(
         Text | None,
         Query(max_length=rules.TITLE_MAX, description="Case-insensitive part of the title"),
     ] = None,
-    sort: SortName = "-created_at",
+    sort: Sorting = "-created_at",
     limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = LIMIT_DEFAULT,
     cursor: Annotated[
         Cursor | None, Query(description="`next_cursor` of the previous page")
@@ -99,7 +103,10 @@ async def list_todos(
 
 
 @router.get(
-    "/{todo_id}", response_model=TodoOut, responses=problem_responses(404), summary="Get a todo"
+    "/{todo_id}",
+    response_model=TodoOut,
+    responses={HTTPStatus.OK: {"headers": ETAG}} | problem_responses(404),
+    summary="Get a todo",
 )
 async def get_todo(todo_id: UUID, caller: Authenticated) -> Response:
     return _todo_response(await caller.todos.get(caller.user_id, todo_id))
@@ -108,7 +115,7 @@ async def get_todo(todo_id: UUID, caller: Authenticated) -> Response:
 @router.patch(
     "/{todo_id}",
     response_model=TodoOut,
-    responses=problem_responses(404, 412, 413),
+    responses={HTTPStatus.OK: {"headers": ETAG}} | problem_responses(404, 412, 413),
     summary="Change some fields of a todo",
     description="With `If-Match: <ETag>` the change applies only to that version (else 412).",
 )

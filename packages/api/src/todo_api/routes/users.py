@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 
 from todo_api.dependencies import TOKEN_PATH, Authenticated, Tokens, Users
+from todo_api.openapi import RETRY_AFTER, operation_id
 from todo_api.problems import (
     CONFLICT_TYPE,
     ApiError,
@@ -23,11 +24,13 @@ THROTTLED: dict[int | str, dict[str, Any]] = {
         "model": Problem,
         "description": "Too many failed logins from this address; retry after `Retry-After`"
         " seconds",
-        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "headers": RETRY_AFTER,
     }
 }
 
-router = APIRouter(tags=["users"], responses=problem_responses(500))
+router = APIRouter(
+    tags=["users"], responses=problem_responses(500), generate_unique_id_function=operation_id
+)
 
 
 @router.post(
@@ -37,7 +40,7 @@ router = APIRouter(tags=["users"], responses=problem_responses(500))
     responses=problem_responses(409, 413, 422),
     summary="Register a user",
 )
-async def register(body: UserCreate, users: Users) -> Response:
+async def register_user(body: UserCreate, users: Users) -> Response:
     try:
         user = await users.register(body.email, body.password, body.display_name)
     except Conflict:
@@ -65,7 +68,10 @@ async def issue_token(
     password: Annotated[Text, Form(min_length=1, max_length=1024)],
     users: Users,
     tokens: Tokens,
-    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+    # An empty form field is an absent one (FastAPI's reading of forms), so may be sent too.
+    grant_type: Annotated[
+        str | None, Form(pattern="^(password)?$", description="`password`, empty or absent")
+    ] = None,
 ) -> TokenOut:
     # Form fields rather than `OAuth2PasswordRequestForm`: a class dependency would run in the
     # thread pool on every call.
@@ -78,12 +84,11 @@ async def issue_token(
 
 @router.get(
     "/api/v1/users/me",
-    name="me",
     response_model=UserOut,
     responses=problem_responses(401),
     summary="The user the token belongs to",
 )
-async def me(caller: Authenticated) -> UserOut:
+async def get_me(caller: Authenticated) -> UserOut:
     try:
         return UserOut.of(await caller.users.get(caller.user_id))
     except NotFound:  # a valid token of a user who no longer exists
