@@ -5,6 +5,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -21,7 +22,8 @@ from todo_api.routes import ROUTERS
 from todo_api.runtime import tune_gc
 from todo_api.settings import Settings, load_settings
 
-VERSION = "0.1.0"
+# The OpenAPI document's version is the installed distribution's, as `todo-api --version` says.
+VERSION = version("todo-api")
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +65,12 @@ def create_app(settings: Settings) -> FastAPI:
         # A redirect to the path without its trailing slash would build `Location` from the
         # caller's `Host` header; such a path is a 404 like any other unknown one.
         redirect_slashes=False,
-        # Served by `install_docs` with their assets, not from a CDN.
+        # Served by `install_docs` with their assets, not from a CDN, and the document by
+        # `install_openapi`: FastAPI's own routes to them are not recorded as the request's
+        # route, so the access log and the metrics could not name them.
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,
     )
     app.state.container = container
     app.state.in_flight = InFlight()

@@ -5,11 +5,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from todo_api.problems import PROBLEM_JSON
 from todo_api.request_id import REQUEST_ID_HEADER
 
+OPENAPI_URL = "/openapi.json"
 ETAG = {
     "ETag": {
         "description": "The version of the todo, for `If-Match`",
@@ -70,6 +72,14 @@ def install_openapi(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    # The app is built with `openapi_url=None`: FastAPI's own route to the document is not
+    # recorded as the request's route (the access log and the metrics would call it
+    # `<unmatched>`); this one is an ordinary route of the app.
+    app.openapi_url = OPENAPI_URL
+
+    @app.get(OPENAPI_URL, include_in_schema=False)
+    async def openapi_document() -> JSONResponse:
+        return JSONResponse(openapi())
 
 
 def _document_unreadable_body(operation: dict[str, Any]) -> None:
