@@ -80,8 +80,8 @@ def create_engine(
                 "application_name": "todo",
                 "timezone": "UTC",
                 # Short index walks: parallel workers only add start-up time (a page at 1M
-                # todos took 8-12 ms with a Gather Merge, 1.5-2 ms without) and compete for
-                # the cores the other connections need.
+                # todos took several times as long with a Gather Merge: bench/README.md) and
+                # compete for the cores the other connections need.
                 "max_parallel_workers_per_gather": "0",
             },
         }
@@ -125,7 +125,7 @@ def _ping_after_rest(engine: AsyncEngine, idle: float, *, rest_in_autocommit: bo
     """Pings a pooled connection on checkout only when it rested more than `idle` seconds.
 
     SQLAlchemy's `pool_pre_ping` pings on every checkout: one more round trip per unit of
-    work (a third of the CPU a get by id costs the database, and ~7% of the service's). A
+    work (a sizeable share of a get by id's CPU, on the database and in the service). A
     connection in steady use proves itself with every statement, and a disconnect seen by a
     statement makes SQLAlchemy invalidate the whole pool (every connection checked in before
     it is replaced on its next checkout). So on checkout a connection is replaced, with the

@@ -148,8 +148,8 @@ class Container(containers.DeclarativeContainer):
 
     # The services keep no state of their own (each call opens its own unit of work), so one
     # of each serves every request: a Factory re-evaluated the storage selector, and checked
-    # the settings' type, on every request (~20 us). Override what they are built from
-    # before the first request that uses them.
+    # the settings' type, on every request (measured in bench/README.md). Override what they
+    # are built from before the first request that uses them.
     todo_service = providers.Singleton(TodoService, uow_factory, clock)
     login_limits = providers.Singleton(_login_limits, settings)
     login_throttle = providers.Singleton(LoginThrottle, uow_factory, clock, login_limits)

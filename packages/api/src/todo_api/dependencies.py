@@ -1,7 +1,8 @@
 """FastAPI dependencies that hand routes their collaborators from the app's container.
 
 Deliberately `async def` and without dependency-injector's `@inject`/`Provide` wiring: a sync
-dependency runs in the thread pool on every request, and the wiring costs ~100 us a request.
+dependency runs in the thread pool on every request, and the wiring costs a measurable share
+of a request (bench/README.md).
 Tests replace what these return with `container.override`.
 """
 
@@ -44,7 +45,7 @@ class BearerCaller(OAuth2PasswordBearer):
     """The OAuth2 bearer scheme, resolved all the way to the `Caller`.
 
     The one dependency of an authenticated route: FastAPI solves every node of the graph on
-    each request (one node is ~5% of the instructions of a get by id), so the user and the
+    each request (each node a measurable share of a get by id: bench/README.md), so the user and the
     services come as one node instead of a chain (header -> token service -> user id, and
     the service). Being the scheme itself keeps the OpenAPI security declaration."""
 
