@@ -152,7 +152,7 @@ class MemoryTodoListRepository:
             if todo_list.id in member_of
             and (after is None or (todo_list.name, todo_list.id) > after.key())
         ]
-        # str comparison is by code point, as the SQL adapter's binary collation of the name
+        # by code point (Python's str order): what a SQL adapter gets from a binary collation
         matching.sort(key=lambda todo_list: (todo_list.name, todo_list.id))
         return page_of_lists(matching[: page.limit + 1], page)
 

@@ -90,22 +90,21 @@ class Transaction:
         return [todo_list for todo_list in merged.values() if todo_list is not None]
 
     def put_list(self, todo_list: TodoList) -> None:
-        if todo_list.id not in self._list_base_versions:
-            committed = self._store.lists.get(todo_list.id)
-            self._list_base_versions[todo_list.id] = (
-                None if committed is None else committed.version
-            )
+        self._remember_list_base(todo_list.id)
         self._lists[todo_list.id] = todo_list
 
     def delete_list(self, list_id: UUID) -> None:
         """The list and, as the SQL foreign key's ON DELETE CASCADE, its memberships."""
-        if list_id not in self._list_base_versions:
-            committed = self._store.lists.get(list_id)
-            self._list_base_versions[list_id] = None if committed is None else committed.version
+        self._remember_list_base(list_id)
         self._lists[list_id] = None
         for membership in self.all_memberships():
             if membership.list_id == list_id:
                 self.delete_membership((list_id, membership.user_id))
+
+    def _remember_list_base(self, list_id: UUID) -> None:
+        if list_id not in self._list_base_versions:
+            committed = self._store.lists.get(list_id)
+            self._list_base_versions[list_id] = None if committed is None else committed.version
 
     # --- memberships ---------------------------------------------------------------------
     def membership(self, key: MemberKey) -> Membership | None:
