@@ -6,7 +6,7 @@ import pytest
 
 from builders import register_owners
 from fakes import FakeHasher, FixedClock
-from todo_domain import TodoService, UserService, new_id
+from todo_domain import ListService, TodoService, UserService, new_id
 from todo_memory import MemoryUnitOfWorkFactory
 
 
@@ -28,6 +28,11 @@ def uow() -> MemoryUnitOfWorkFactory:
 @pytest.fixture
 def todos(uow: MemoryUnitOfWorkFactory, clock: FixedClock) -> TodoService:
     return TodoService(uow, clock)
+
+
+@pytest.fixture
+def lists(uow: MemoryUnitOfWorkFactory, clock: FixedClock) -> ListService:
+    return ListService(uow, clock)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from todo_memory.repositories import (
     MemoryLoginFailureRepository,
+    MemoryMembershipRepository,
+    MemoryTodoListRepository,
     MemoryTodoRepository,
     MemoryUserRepository,
 )
@@ -10,7 +12,9 @@ from todo_memory.unit_of_work import MemoryUnitOfWork, MemoryUnitOfWorkFactory
 
 __all__ = [
     "MemoryLoginFailureRepository",
+    "MemoryMembershipRepository",
     "MemoryStore",
+    "MemoryTodoListRepository",
     "MemoryTodoRepository",
     "MemoryUnitOfWork",
     "MemoryUnitOfWorkFactory",

@@ -1,19 +1,24 @@
 """Repositories over a `Transaction`, with the filtering, sorting and paging of the SQL adapter."""
 
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
 from todo_domain import (
     Conflict,
     LoginAttempt,
+    Membership,
     NotFound,
     Page,
     PageRequest,
+    Role,
     Sort,
     Todo,
     TodoFilter,
+    TodoList,
     User,
     VersionConflict,
+    page_of_lists,
     page_of_todos,
 )
 from todo_memory.ordering import comes_after, sort_todos
@@ -120,3 +125,89 @@ class MemoryLoginFailureRepository:
         self._tx.change_login_failures(
             lambda failures: [failure for failure in failures if failure.at >= before]
         )
+
+
+class MemoryTodoListRepository:
+    def __init__(self, transaction: Transaction) -> None:
+        self._tx = transaction
+
+    async def add(self, todo_list: TodoList) -> None:
+        if self._tx.todo_list(todo_list.id) is not None:  # as the SQL primary key
+            raise Conflict("list already exists")
+        if todo_list.inbox_of is not None and any(  # as the SQL unique index on the Inbox's user
+            stored.inbox_of == todo_list.inbox_of for stored in self._tx.all_lists()
+        ):
+            raise Conflict("the user has an Inbox already")
+        self._tx.put_list(todo_list)
+
+    async def get(self, list_id: UUID) -> TodoList | None:
+        return self._tx.todo_list(list_id)
+
+    async def list_for(self, user_id: UUID, page: PageRequest) -> Page[TodoList]:
+        after = page.list_position()
+        member_of = {m.list_id for m in self._tx.all_memberships() if m.user_id == user_id}
+        matching = [
+            todo_list
+            for todo_list in self._tx.all_lists()
+            if todo_list.id in member_of
+            and (after is None or (todo_list.name, todo_list.id) > after.key())
+        ]
+        # by code point (Python's str order): what a SQL adapter gets from a binary collation
+        matching.sort(key=lambda todo_list: (todo_list.name, todo_list.id))
+        return page_of_lists(matching[: page.limit + 1], page)
+
+    async def update(self, todo_list: TodoList, expected_version: int) -> None:
+        current = self._tx.todo_list(todo_list.id)
+        if current is None:
+            raise NotFound("list")
+        if current.version != expected_version:
+            raise VersionConflict(expected_version, current.version)
+        self._tx.put_list(todo_list)
+
+    async def delete(self, list_id: UUID) -> bool:
+        if self._tx.todo_list(list_id) is None:
+            return False
+        self._tx.delete_list(list_id)
+        return True
+
+
+class MemoryMembershipRepository:
+    def __init__(self, transaction: Transaction) -> None:
+        self._tx = transaction
+
+    async def add(self, membership: Membership) -> None:
+        key = (membership.list_id, membership.user_id)
+        if self._tx.membership(key) is not None:  # as the SQL primary key (list, user)
+            raise Conflict("already a member of the list")
+        # as the SQL foreign keys to lists and users (and their message)
+        if (
+            self._tx.todo_list(membership.list_id) is None
+            or self._tx.user(membership.user_id) is None
+        ):
+            raise Conflict("membership conflicts with stored data")
+        self._tx.put_membership(membership)
+
+    async def role_of(self, list_id: UUID, user_id: UUID) -> Role | None:
+        membership = self._tx.membership((list_id, user_id))
+        return None if membership is None else membership.role
+
+    async def members(self, list_id: UUID) -> list[Membership]:
+        return sorted(
+            (m for m in self._tx.all_memberships() if m.list_id == list_id),
+            key=lambda membership: membership.user_id,
+        )
+
+    async def change_role(self, list_id: UUID, user_id: UUID, role: Role) -> None:
+        membership = self._tx.membership((list_id, user_id))
+        if membership is None:
+            raise NotFound("member")
+        self._tx.put_membership(replace(membership, role=role))
+
+    async def remove(self, list_id: UUID, user_id: UUID) -> bool:
+        if self._tx.membership((list_id, user_id)) is None:
+            return False
+        self._tx.delete_membership((list_id, user_id))
+        return True
+
+    async def count_owners(self, list_id: UUID) -> int:
+        return sum(1 for membership in await self.members(list_id) if membership.role is Role.OWNER)

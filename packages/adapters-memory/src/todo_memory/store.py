@@ -4,7 +4,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from todo_domain import LoginAttempt, Todo, User
+from todo_domain import LoginAttempt, Membership, Todo, TodoList, User
+
+MemberKey = tuple[UUID, UUID]  # (list id, user id), the SQL table's primary key
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,3 +21,5 @@ class MemoryStore:
     users: dict[UUID, User] = field(default_factory=dict)
     user_ids_by_email: dict[str, UUID] = field(default_factory=dict)
     login_failures: list[LoginFailure] = field(default_factory=list)
+    lists: dict[UUID, TodoList] = field(default_factory=dict)
+    memberships: dict[MemberKey, Membership] = field(default_factory=dict)

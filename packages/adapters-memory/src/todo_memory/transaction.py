@@ -8,8 +8,8 @@ and unique constraints of the SQL adapter), and then applies everything or nothi
 from collections.abc import Callable
 from uuid import UUID
 
-from todo_domain import Conflict, NotFound, Todo, User, VersionConflict
-from todo_memory.store import LoginFailure, MemoryStore
+from todo_domain import Conflict, Membership, NotFound, Todo, TodoList, User, VersionConflict
+from todo_memory.store import LoginFailure, MemberKey, MemoryStore
 
 FailureChange = Callable[[list[LoginFailure]], list[LoginFailure]]
 
@@ -23,6 +23,10 @@ class Transaction:
         # Applied in order over whatever is committed (at commit: over the store as it is
         # then), as the SQL adapter's inserts and deletes are.
         self._failure_changes: list[FailureChange] = []
+        self._lists: dict[UUID, TodoList | None] = {}  # None: deleted here
+        self._list_base_versions: dict[UUID, int | None] = {}  # None: absent when first written
+        self._memberships: dict[MemberKey, Membership | None] = {}  # None: removed here
+        self._membership_bases: dict[MemberKey, bool] = {}  # committed when first written?
 
     # --- todos ---------------------------------------------------------------------------
     def todo(self, todo_id: UUID) -> Todo | None:
@@ -75,6 +79,55 @@ class Transaction:
             failures = change(failures)
         return failures
 
+    # --- lists ---------------------------------------------------------------------------
+    def todo_list(self, list_id: UUID) -> TodoList | None:
+        if list_id in self._lists:
+            return self._lists[list_id]
+        return self._store.lists.get(list_id)
+
+    def all_lists(self) -> list[TodoList]:
+        merged: dict[UUID, TodoList | None] = {**self._store.lists, **self._lists}
+        return [todo_list for todo_list in merged.values() if todo_list is not None]
+
+    def put_list(self, todo_list: TodoList) -> None:
+        self._remember_list_base(todo_list.id)
+        self._lists[todo_list.id] = todo_list
+
+    def delete_list(self, list_id: UUID) -> None:
+        """The list and, as the SQL foreign key's ON DELETE CASCADE, its memberships."""
+        self._remember_list_base(list_id)
+        self._lists[list_id] = None
+        for membership in self.all_memberships():
+            if membership.list_id == list_id:
+                self.delete_membership((list_id, membership.user_id))
+
+    def _remember_list_base(self, list_id: UUID) -> None:
+        if list_id not in self._list_base_versions:
+            committed = self._store.lists.get(list_id)
+            self._list_base_versions[list_id] = None if committed is None else committed.version
+
+    # --- memberships ---------------------------------------------------------------------
+    def membership(self, key: MemberKey) -> Membership | None:
+        if key in self._memberships:
+            return self._memberships[key]
+        return self._store.memberships.get(key)
+
+    def all_memberships(self) -> list[Membership]:
+        merged: dict[MemberKey, Membership | None] = {
+            **self._store.memberships,
+            **self._memberships,
+        }
+        return [membership for membership in merged.values() if membership is not None]
+
+    def put_membership(self, membership: Membership) -> None:
+        key = (membership.list_id, membership.user_id)
+        self._membership_bases.setdefault(key, key in self._store.memberships)
+        self._memberships[key] = membership
+
+    def delete_membership(self, key: MemberKey) -> None:
+        self._membership_bases.setdefault(key, key in self._store.memberships)
+        self._memberships[key] = None
+
     # --- commit --------------------------------------------------------------------------
     def commit(self) -> None:
         """All or nothing; no await inside, so no other coroutine sees a half-applied state."""
@@ -89,7 +142,24 @@ class Transaction:
             store.users[user.id] = user
             store.user_ids_by_email[user.email] = user.id
         store.login_failures = self._changed_failures(store.login_failures)
+        self._apply_sharing()
         self._forget()
+
+    def _apply_sharing(self) -> None:
+        store = self._store
+        for list_id, todo_list in self._lists.items():
+            if todo_list is not None:
+                store.lists[list_id] = todo_list
+                continue
+            store.lists.pop(list_id, None)
+            # the cascade, also over memberships another unit of work committed meanwhile
+            for key in [key for key in store.memberships if key[0] == list_id]:
+                del store.memberships[key]
+        for key, membership in self._memberships.items():
+            if membership is None:
+                store.memberships.pop(key, None)
+            else:
+                store.memberships[key] = membership
 
     def rollback(self) -> None:
         self._forget()
@@ -110,9 +180,52 @@ class Transaction:
         for user in self._new_users.values():
             if user.email in self._store.user_ids_by_email or user.id in self._store.users:
                 raise Conflict("e-mail already registered")
+        self._check_lists_still_current()
+        self._check_memberships_still_current()
+
+    def _check_lists_still_current(self) -> None:
+        for list_id, base in self._list_base_versions.items():
+            committed = self._store.lists.get(list_id)
+            now = None if committed is None else committed.version
+            if now == base:
+                continue
+            if base is None:
+                raise Conflict("list already exists")
+            if now is None:
+                if self._lists[list_id] is None:
+                    continue  # deleted by both: the outcome is the same
+                raise NotFound("list")
+            raise VersionConflict(base, now)
+        for todo_list in self._lists.values():
+            # as the SQL unique index on the Inbox's user
+            if todo_list is not None and todo_list.inbox_of is not None:
+                for committed in self._store.lists.values():
+                    if committed.inbox_of == todo_list.inbox_of and committed.id != todo_list.id:
+                        raise Conflict("the user has an Inbox already")
+
+    def _check_memberships_still_current(self) -> None:
+        for key, was_committed in self._membership_bases.items():
+            committed = key in self._store.memberships
+            if committed == was_committed:
+                continue
+            if self._memberships[key] is None:
+                continue  # removed by both, or removing what was never committed: the same
+            if committed:
+                raise Conflict("already a member of the list")  # as the primary key
+            raise NotFound("member")  # as an UPDATE that finds its row deleted
+        for (list_id, user_id), mine in self._memberships.items():
+            if mine is None:
+                continue
+            # as the SQL foreign keys to lists and users (and their message)
+            if self.todo_list(list_id) is None or self.user(user_id) is None:
+                raise Conflict("membership conflicts with stored data")
 
     def _forget(self) -> None:
         self._todos.clear()
         self._todo_base_versions.clear()
         self._new_users.clear()
         self._failure_changes.clear()
+        self._lists.clear()
+        self._list_base_versions.clear()
+        self._memberships.clear()
+        self._membership_bases.clear()

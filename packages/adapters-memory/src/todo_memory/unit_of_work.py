@@ -3,6 +3,8 @@ from typing import Self
 
 from todo_memory.repositories import (
     MemoryLoginFailureRepository,
+    MemoryMembershipRepository,
+    MemoryTodoListRepository,
     MemoryTodoRepository,
     MemoryUserRepository,
 )
@@ -11,13 +13,16 @@ from todo_memory.transaction import Transaction
 
 
 class MemoryUnitOfWork:
-    """Commits on clean exit, rolls back when the block raises (the `UnitOfWork` port)."""
+    """Commits on clean exit, rolls back when the block raises (the `SharingUnitOfWork` port,
+    and so the `UnitOfWork` one)."""
 
     def __init__(self, store: MemoryStore) -> None:
         self._tx = Transaction(store)
         self.todos = MemoryTodoRepository(self._tx)
         self.users = MemoryUserRepository(self._tx)
         self.login_failures = MemoryLoginFailureRepository(self._tx)
+        self.lists = MemoryTodoListRepository(self._tx)
+        self.memberships = MemoryMembershipRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         return self
@@ -35,7 +40,7 @@ class MemoryUnitOfWork:
 
 
 class MemoryUnitOfWorkFactory:
-    """Units of work over one shared store (the `UnitOfWorkFactory` port)."""
+    """Units of work over one shared store (the `SharingUnitOfWorkFactory` port)."""
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()

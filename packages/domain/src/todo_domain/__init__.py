@@ -2,11 +2,22 @@
 
 from todo_domain.changes import UNSET, NewTodo, TodoChanges, Unset
 from todo_domain.clock import SystemClock
-from todo_domain.entities import LoginAttempt, Priority, Status, Todo, User
+from todo_domain.entities import (
+    INBOX_NAME,
+    LoginAttempt,
+    Membership,
+    Priority,
+    Role,
+    Status,
+    Todo,
+    TodoList,
+    User,
+)
 from todo_domain.errors import (
     AuthenticationFailed,
     Conflict,
     DomainError,
+    Forbidden,
     InvalidInput,
     NotFound,
     Overloaded,
@@ -16,10 +27,15 @@ from todo_domain.errors import (
     VersionConflict,
 )
 from todo_domain.ids import new_id
+from todo_domain.lists import ListService
 from todo_domain.ports import (
     Clock,
     LoginFailureRepository,
+    MembershipRepository,
     PasswordHasher,
+    SharingUnitOfWork,
+    SharingUnitOfWorkFactory,
+    TodoListRepository,
     TodoRepository,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -29,32 +45,43 @@ from todo_domain.query import (
     LIMIT_DEFAULT,
     LIMIT_MAX,
     Cursor,
+    ListCursor,
     Page,
     PageRequest,
     Sort,
     SortKey,
     SortValue,
     TodoFilter,
+    page_of_lists,
     page_of_todos,
 )
+from todo_domain.sharing import ALLOWED, Action, authorize
 from todo_domain.throttle import LoginLimits, LoginThrottle, RecentFailures, recent_failures
 from todo_domain.todos import TodoService
 from todo_domain.users import UserService
 
 __all__ = [
+    "ALLOWED",
+    "INBOX_NAME",
     "LIMIT_DEFAULT",
     "LIMIT_MAX",
     "UNSET",
+    "Action",
     "AuthenticationFailed",
     "Clock",
     "Conflict",
     "Cursor",
     "DomainError",
+    "Forbidden",
     "InvalidInput",
+    "ListCursor",
+    "ListService",
     "LoginAttempt",
     "LoginFailureRepository",
     "LoginLimits",
     "LoginThrottle",
+    "Membership",
+    "MembershipRepository",
     "NewTodo",
     "NotFound",
     "Overloaded",
@@ -63,6 +90,9 @@ __all__ = [
     "PasswordHasher",
     "Priority",
     "RecentFailures",
+    "Role",
+    "SharingUnitOfWork",
+    "SharingUnitOfWorkFactory",
     "Sort",
     "SortKey",
     "SortValue",
@@ -73,6 +103,8 @@ __all__ = [
     "Todo",
     "TodoChanges",
     "TodoFilter",
+    "TodoList",
+    "TodoListRepository",
     "TodoRepository",
     "TodoService",
     "TooManyAttempts",
@@ -83,7 +115,9 @@ __all__ = [
     "UserRepository",
     "UserService",
     "VersionConflict",
+    "authorize",
     "new_id",
+    "page_of_lists",
     "page_of_todos",
     "recent_failures",
 ]

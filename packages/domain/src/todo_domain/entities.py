@@ -57,6 +57,41 @@ class Todo:
     version: int = 1
 
 
+class Role(enum.StrEnum):
+    """What a member may do with a list (the table of `todo_domain.sharing.ALLOWED`)."""
+
+    OWNER = "owner"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+
+INBOX_NAME = "Inbox"
+
+
+@dataclass(frozen=True, slots=True)
+class TodoList:
+    """A list of todos, seen by its members. `inbox_of` names the user whose Inbox it is: that
+    list is private, keeps its name and lives as long as the account."""
+
+    id: UUID
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    inbox_of: UUID | None = None
+    version: int = 1
+
+    @property
+    def is_inbox(self) -> bool:
+        return self.inbox_of is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    list_id: UUID
+    user_id: UUID
+    role: Role
+
+
 @dataclass(frozen=True, slots=True)
 class LoginAttempt:
     """Who checks a password: the client's address and the account (normalised e-mail)."""

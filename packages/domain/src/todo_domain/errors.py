@@ -11,6 +11,11 @@ class NotFound(DomainError):
     """The thing does not exist, or belongs to someone else (the two are indistinguishable)."""
 
 
+class Forbidden(DomainError):
+    """The caller is a member of the list, but their role does not allow the action. Only a
+    member hears this: to anyone else the list is `NotFound`."""
+
+
 class Conflict(DomainError):
     """The change clashes with the current state (for example an e-mail already taken)."""
 

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
-from todo_domain.entities import LoginAttempt, Todo, User
+from todo_domain.entities import LoginAttempt, Membership, Role, Todo, TodoList, User
 from todo_domain.query import Page, PageRequest, Sort, TodoFilter
 
 
@@ -44,6 +44,62 @@ class UserRepository(Protocol):
     async def get(self, user_id: UUID) -> User | None: ...
 
     async def get_by_email(self, email: str) -> User | None: ...
+
+
+class TodoListRepository(Protocol):
+    """Lists, as stored; who may see one is the `MembershipRepository`'s to say."""
+
+    async def add(self, todo_list: TodoList) -> None:
+        """Raises `Conflict` when the id is taken, or when the list is an Inbox and its user
+        has one already."""
+        ...
+
+    async def get(self, list_id: UUID) -> TodoList | None: ...
+
+    async def list_for(self, user_id: UUID, page: PageRequest) -> Page[TodoList]:
+        """The lists `user_id` is a member of, by name (code point by code point), ties by id;
+        keyset pages (`ListCursor`)."""
+        ...
+
+    async def update(self, todo_list: TodoList, expected_version: int) -> None:
+        """Store `todo_list` if the stored one still has `expected_version` (a compare-and-set).
+
+        Raises `VersionConflict` when it moved on and `NotFound` when it is gone.
+        """
+        ...
+
+    async def delete(self, list_id: UUID) -> bool:
+        """True when a list was deleted (and its memberships with it), False when there was
+        none."""
+        ...
+
+
+class MembershipRepository(Protocol):
+    """Who belongs to which list, in which role. A member is a registered user of a stored
+    list."""
+
+    async def add(self, membership: Membership) -> None:
+        """Raises `Conflict` when the user is a member of the list already (in any role), or
+        when the list or the user does not exist."""
+        ...
+
+    async def role_of(self, list_id: UUID, user_id: UUID) -> Role | None:
+        """The user's role in the list; None for a non-member (or a list that does not exist)."""
+        ...
+
+    async def members(self, list_id: UUID) -> list[Membership]:
+        """Every member of the list, by user id."""
+        ...
+
+    async def change_role(self, list_id: UUID, user_id: UUID, role: Role) -> None:
+        """Raises `NotFound` when the user is no member of the list."""
+        ...
+
+    async def remove(self, list_id: UUID, user_id: UUID) -> bool:
+        """True when a membership was removed, False when there was none."""
+        ...
+
+    async def count_owners(self, list_id: UUID) -> int: ...
 
 
 class LoginFailureRepository(Protocol):
@@ -106,6 +162,20 @@ class UnitOfWork(Protocol):
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 """Makes a fresh unit of work; each service call opens its own."""
+
+
+class SharingUnitOfWork(UnitOfWork, Protocol):
+    """A unit of work that also stores shared lists. Apart from `UnitOfWork` only while not
+    every adapter stores lists yet (the memory adapter does); it folds into it once they do."""
+
+    @property
+    def lists(self) -> TodoListRepository: ...
+
+    @property
+    def memberships(self) -> MembershipRepository: ...
+
+
+SharingUnitOfWorkFactory = Callable[[], SharingUnitOfWork]
 
 
 class PasswordHasher(Protocol):

@@ -1,4 +1,5 @@
-"""How todos are asked for: the filter, the sort order and keyset pages with opaque cursors."""
+"""How todos (and lists) are asked for: the filter, the sort order and keyset pages with opaque
+cursors."""
 
 import base64
 import binascii
@@ -10,7 +11,8 @@ from datetime import UTC, date, datetime
 from typing import Any, Generic, Self, TypeVar
 from uuid import UUID
 
-from todo_domain.entities import Priority, Status, Todo
+from todo_domain import rules
+from todo_domain.entities import Priority, Status, Todo, TodoList
 from todo_domain.errors import InvalidInput
 
 LIMIT_MAX = 100
@@ -103,30 +105,67 @@ class Cursor:
         return cls(sort, sort.value_of(todo), todo.id)
 
     def encode(self) -> str:
-        payload = {"s": str(self.sort), "v": _dump_value(self.value), "i": self.id.hex}
-        raw = json.dumps(payload, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return _encode({"s": str(self.sort), "v": _dump_value(self.value), "i": self.id.hex})
 
     @classmethod
     def decode(cls, token: str, sort: Sort) -> Self:
         """Malformed, tampered or foreign cursors are `InvalidInput`, never a crash."""
         try:
-            if len(token) > _CURSOR_MAX:
-                raise ValueError("too long")
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            payload = json.loads(raw)
-            if not isinstance(payload, dict) or payload.get("s") != str(sort):
-                raise ValueError("cursor of another sort order")
+            payload = _decode(token, str(sort))
             return cls(sort, _load_value(sort.key, payload["v"]), UUID(hex=payload["i"]))
-        except (
-            ValueError,
-            TypeError,
-            KeyError,
-            AttributeError,
-            OverflowError,
-            binascii.Error,
-        ) as error:
+        except _MALFORMED as error:
             raise InvalidInput("cursor", "is not a cursor of this listing") from error
+
+
+@dataclass(frozen=True, slots=True)
+class ListCursor:
+    """A keyset position in the lists of a user: the name and id of the last list a page
+    returned. Lists come by name (code point by code point), ties by id."""
+
+    name: str
+    id: UUID
+
+    @classmethod
+    def after(cls, todo_list: TodoList) -> Self:
+        return cls(todo_list.name, todo_list.id)
+
+    def key(self) -> tuple[str, UUID]:
+        return (self.name, self.id)
+
+    def encode(self) -> str:
+        return _encode({"s": _LIST_ORDER, "v": self.name, "i": self.id.hex})
+
+    @classmethod
+    def decode(cls, token: str) -> Self:
+        """Malformed, tampered or foreign cursors (a todo listing's) are `InvalidInput`."""
+        try:
+            payload = _decode(token, _LIST_ORDER)
+            name = payload["v"]
+            if not isinstance(name, str):
+                raise TypeError("a list name is text")
+            return cls(rules.storable("cursor", name), UUID(hex=payload["i"]))
+        except _MALFORMED as error:
+            raise InvalidInput("cursor", "is not a cursor of this listing") from error
+
+
+_LIST_ORDER = "name"  # no todo sort order is called so: a todo cursor is no list cursor
+_MALFORMED = (ValueError, TypeError, KeyError, AttributeError, OverflowError, binascii.Error)
+
+
+def _encode(payload: dict[str, Any]) -> str:
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(token: str, order: str) -> dict[str, Any]:
+    """The payload of a cursor of the listing in `order`; raises one of `_MALFORMED`."""
+    if len(token) > _CURSOR_MAX:
+        raise ValueError("too long")
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    payload = json.loads(raw)
+    if not isinstance(payload, dict) or payload.get("s") != order:
+        raise ValueError("cursor of another sort order")
+    return payload
 
 
 def _dump_value(value: SortValue) -> Any:
@@ -163,6 +202,10 @@ class PageRequest:
         """Where the page starts: after this cursor, or at the beginning."""
         return None if self.cursor is None else Cursor.decode(self.cursor, sort)
 
+    def list_position(self) -> ListCursor | None:
+        """Where a page of lists starts: after this cursor, or at the beginning."""
+        return None if self.cursor is None else ListCursor.decode(self.cursor)
+
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
@@ -176,3 +219,11 @@ def page_of_todos(rows: Sequence[Todo], request: PageRequest, sort: Sort) -> Pag
         return Page(tuple(rows))
     items = tuple(rows[: request.limit])
     return Page(items, Cursor.after(sort, items[-1]).encode())
+
+
+def page_of_lists(rows: Sequence[TodoList], request: PageRequest) -> Page[TodoList]:
+    """Like `page_of_todos`, for lists in their one order."""
+    if len(rows) <= request.limit:
+        return Page(tuple(rows))
+    items = tuple(rows[: request.limit])
+    return Page(items, ListCursor.after(items[-1]).encode())

@@ -12,6 +12,7 @@ TAGS_MAX = 20
 EMAIL_MAX = 254
 ADDRESS_MAX = 255  # a client address as stored for the login throttle
 DISPLAY_NAME_MAX = 100
+LIST_NAME_MAX = 100
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 
@@ -73,6 +74,15 @@ def title(value: str) -> str:
         raise InvalidInput("title", "must not be blank")
     if len(trimmed) > TITLE_MAX:
         raise InvalidInput("title", f"must be at most {TITLE_MAX} characters")
+    return trimmed
+
+
+def list_name(value: str) -> str:
+    trimmed = storable("name", value).strip()
+    if not trimmed:
+        raise InvalidInput("name", "must not be blank")
+    if len(trimmed) > LIST_NAME_MAX:
+        raise InvalidInput("name", f"must be at most {LIST_NAME_MAX} characters")
     return trimmed
 
 

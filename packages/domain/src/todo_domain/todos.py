@@ -19,7 +19,7 @@ from todo_domain.query import Page, PageRequest, Sort, TodoFilter
 # contenders has a winner, so this covers that many writers at once), with a short random
 # pause so that the losers of a round do not collide again in lockstep.
 UPDATE_ATTEMPTS = 50
-_RETRY_PAUSE_MAX = 0.005
+RETRY_PAUSE_MAX = 0.005
 
 
 class TodoService:
@@ -86,7 +86,7 @@ class TodoService:
                     raise
                 if attempts == UPDATE_ATTEMPTS:
                     raise StorageBusy("the todo has too many writers at once") from error
-            await asyncio.sleep(random.uniform(0, _RETRY_PAUSE_MAX))
+            await asyncio.sleep(random.uniform(0, RETRY_PAUSE_MAX))
 
     async def _update_once(
         self,

@@ -1,0 +1,352 @@
+"""ListService on the memory adapter: lists, their members and roles, and the rules that keep
+every list owned and the Inbox private."""
+
+import asyncio
+from uuid import UUID
+
+import pytest
+
+from builders import register_owners
+from fakes import FixedClock
+from todo_domain import (
+    INBOX_NAME,
+    Conflict,
+    Cursor,
+    Forbidden,
+    InvalidInput,
+    ListService,
+    Membership,
+    NotFound,
+    PageRequest,
+    Role,
+    Sort,
+    TodoList,
+    VersionConflict,
+    new_id,
+    rules,
+)
+from todo_memory import (
+    MemoryMembershipRepository,
+    MemoryStore,
+    MemoryUnitOfWork,
+    MemoryUnitOfWorkFactory,
+)
+
+
+async def email_of(uow: MemoryUnitOfWorkFactory, user_id: UUID) -> str:
+    async with uow() as work:
+        user = await work.users.get(user_id)
+    assert user is not None
+    return user.email
+
+
+async def shared(
+    lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, member: UUID, role: Role
+) -> TodoList:
+    """A list of `owner` that `member` belongs to in `role`."""
+    todo_list = await lists.create(owner, "groceries")
+    await lists.share(owner, todo_list.id, await email_of(uow, member), role)
+    return todo_list
+
+
+async def user(uow: MemoryUnitOfWorkFactory) -> UUID:
+    user_id = new_id()
+    await register_owners(uow, user_id)
+    return user_id
+
+
+def roles(members: list[Membership]) -> dict[UUID, Role]:
+    return {member.user_id: member.role for member in members}
+
+
+# --- create, get, list mine --------------------------------------------------------------
+async def test_the_creator_owns_a_new_list(
+    lists: ListService, owner: UUID, clock: FixedClock
+) -> None:
+    created = await lists.create(owner, "  Groceries  ")
+    assert (created.name, created.version, created.inbox_of) == ("Groceries", 1, None)
+    assert created.created_at == created.updated_at == clock.now()
+    assert await lists.get(owner, created.id) == created
+    assert roles(await lists.members(owner, created.id)) == {owner: Role.OWNER}
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * (rules.LIST_NAME_MAX + 1), "a\x00b", "\ud800"])
+async def test_a_bad_name_is_invalid_input(lists: ListService, owner: UUID, name: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        await lists.create(owner, name)
+    assert raised.value.field == "name"
+
+
+async def test_a_name_of_the_maximum_length_after_trimming_is_kept(
+    lists: ListService, owner: UUID
+) -> None:
+    name = "x" * rules.LIST_NAME_MAX
+    assert (await lists.create(owner, f" {name} ")).name == name
+
+
+async def test_a_list_is_not_found_by_a_stranger_exactly_as_a_missing_one(
+    lists: ListService, owner: UUID, stranger: UUID
+) -> None:
+    todo_list = await lists.create(owner, "mine")
+    for list_id in (todo_list.id, new_id()):
+        with pytest.raises(NotFound) as raised:
+            await lists.get(stranger, list_id)
+        assert str(raised.value) == "list"
+        with pytest.raises(NotFound):
+            await lists.members(stranger, list_id)
+        with pytest.raises(NotFound):
+            await lists.rename(stranger, list_id, "taken")
+        with pytest.raises(NotFound):
+            await lists.delete(stranger, list_id)
+        with pytest.raises(NotFound):
+            await lists.share(stranger, list_id, "someone@example.com")
+        with pytest.raises(NotFound):
+            await lists.leave(stranger, list_id)
+
+
+async def test_mine_lists_every_list_i_am_a_member_of_by_name_then_id(
+    lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, stranger: UUID
+) -> None:
+    b = await lists.create(owner, "b")
+    a1, a2 = await lists.create(owner, "a"), await lists.create(owner, "a")
+    theirs = await shared(lists, uow, stranger, owner, Role.VIEWER)
+    await lists.create(stranger, "not mine")
+    theirs = await lists.get(owner, theirs.id)  # as it is since it was shared
+    expected = sorted([b, a1, a2, theirs], key=lambda x: (x.name, x.id))
+    seen: list[TodoList] = []
+    cursor: str | None = None
+    while True:
+        page = await lists.mine(owner, PageRequest(limit=2, cursor=cursor))
+        seen.extend(page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == expected
+
+
+async def test_mine_refuses_a_cursor_of_a_todo_listing(lists: ListService, owner: UUID) -> None:
+    token = Cursor(Sort(), None, new_id()).encode()
+    with pytest.raises(InvalidInput) as raised:
+        await lists.mine(owner, PageRequest(cursor=token))
+    assert raised.value.field == "cursor"
+
+
+# --- the Inbox -----------------------------------------------------------------------------
+async def test_the_inbox_is_private_keeps_its_name_and_cannot_be_deleted(
+    lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, stranger: UUID
+) -> None:
+    inbox = await lists.create_inbox(owner)
+    assert (inbox.name, inbox.inbox_of, inbox.is_inbox) == (INBOX_NAME, owner, True)
+    with pytest.raises(Conflict):
+        await lists.share(owner, inbox.id, await email_of(uow, stranger))
+    with pytest.raises(Conflict):
+        await lists.rename(owner, inbox.id, "Elsewhere")
+    with pytest.raises(Conflict):
+        await lists.delete(owner, inbox.id)
+    with pytest.raises(Conflict):
+        await lists.leave(owner, inbox.id)
+    assert await lists.get(owner, inbox.id) == inbox
+    assert roles(await lists.members(owner, inbox.id)) == {owner: Role.OWNER}
+
+
+async def test_a_user_has_one_inbox(lists: ListService, owner: UUID) -> None:
+    await lists.create_inbox(owner)
+    with pytest.raises(Conflict):
+        await lists.create_inbox(owner)
+    assert [x.name for x in (await lists.mine(owner)).items] == [INBOX_NAME]
+
+
+# --- rename and delete ---------------------------------------------------------------------
+async def test_an_owner_renames_with_or_without_the_version(
+    lists: ListService, owner: UUID, clock: FixedClock
+) -> None:
+    todo_list = await lists.create(owner, "old")
+    later = clock.advance()
+    renamed = await lists.rename(owner, todo_list.id, " new ", expected_version=1)
+    assert (renamed.name, renamed.version, renamed.updated_at) == ("new", 2, later)
+    assert renamed.created_at == todo_list.created_at
+    assert (await lists.rename(owner, todo_list.id, "newer")).version == 3
+    assert await lists.get(owner, todo_list.id) == await lists.rename(owner, todo_list.id, "newer")
+
+
+async def test_a_rename_from_a_stale_version_is_a_version_conflict(
+    lists: ListService, owner: UUID
+) -> None:
+    todo_list = await lists.create(owner, "old")
+    await lists.rename(owner, todo_list.id, "new")
+    with pytest.raises(VersionConflict) as raised:
+        await lists.rename(owner, todo_list.id, "stale", expected_version=1)
+    assert (raised.value.expected, raised.value.actual) == (1, 2)
+    assert (await lists.get(owner, todo_list.id)).name == "new"
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.EDITOR])
+async def test_only_an_owner_renames_deletes_shares_and_manages_members(
+    lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, stranger: UUID, role: Role
+) -> None:
+    todo_list = await shared(lists, uow, owner, stranger, role)
+    third = await user(uow)
+    with pytest.raises(Forbidden):
+        await lists.rename(stranger, todo_list.id, "mine now")
+    with pytest.raises(Forbidden):
+        await lists.delete(stranger, todo_list.id)
+    with pytest.raises(Forbidden):
+        await lists.share(stranger, todo_list.id, await email_of(uow, third))
+    with pytest.raises(Forbidden):
+        await lists.change_role(stranger, todo_list.id, stranger, Role.OWNER)
+    with pytest.raises(Forbidden):
+        await lists.remove_member(stranger, todo_list.id, owner)
+    # but they see it, and its members
+    assert (await lists.get(stranger, todo_list.id)).name == "groceries"
+    assert roles(await lists.members(stranger, todo_list.id)) == {owner: Role.OWNER, stranger: role}
+
+
+async def test_a_deleted_list_is_gone_for_every_member(
+    lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, stranger: UUID
+) -> None:
+    todo_list = await shared(lists, uow, owner, stranger, Role.EDITOR)
+    await lists.delete(owner, todo_list.id)
+    for member in (owner, stranger):
+        with pytest.raises(NotFound):
+            await lists.get(member, todo_list.id)
+        assert (await lists.mine(member)).items == ()
+    async with uow() as work:
+        assert await work.memberships.members(todo_list.id) == []
+
+
+# --- sharing, roles, removing and leaving --------------------------------------------------
+async def test_sharing_by_email_adds_a_member_in_the_role_given(
+    lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, stranger: UUID
+) -> None:
+    todo_list = await lists.create(owner, "groceries")
+    email = await email_of(uow, stranger)
+    membership = await lists.share(owner, todo_list.id, f"  {email.upper()} ", Role.EDITOR)
+    assert membership == Membership(todo_list.id, stranger, Role.EDITOR)
+    assert roles(await lists.members(owner, todo_list.id)) == {
+        owner: Role.OWNER,
+        stranger: Role.EDITOR,
+    }
+    assert [x.id for x in (await lists.mine(stranger)).items] == [todo_list.id]
+    assert (await lists.get(owner, todo_list.id)).version == 2  # the members are the list's
+
+
+async def test_sharing_with_an_unknown_email_is_not_found(lists: ListService, owner: UUID) -> None:
+    todo_list = await lists.create(owner, "groceries")
+    with pytest.raises(NotFound) as raised:
+        await lists.share(owner, todo_list.id, "nobody@example.com")
+    assert str(raised.value) == "user"
+    with pytest.raises(InvalidInput):
+        await lists.share(owner, todo_list.id, "not an e-mail")
+
+
+async def test_sharing_with_a_member_again_is_a_conflict_whatever_the_role(
+    lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, stranger: UUID
+) -> None:
+    todo_list = await shared(lists, uow, owner, stranger, Role.VIEWER)
+    for member in (stranger, owner):
+        with pytest.raises(Conflict):
+            await lists.share(owner, todo_list.id, await email_of(uow, member), Role.EDITOR)
+    assert roles(await lists.members(owner, todo_list.id)) == {
+        owner: Role.OWNER,
+        stranger: Role.VIEWER,
+    }
+
+
+async def test_an_owner_changes_roles_and_a_list_may_have_several_owners(
+    lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, stranger: UUID
+) -> None:
+    todo_list = await shared(lists, uow, owner, stranger, Role.VIEWER)
+    await lists.change_role(owner, todo_list.id, stranger, Role.OWNER)
+    await lists.change_role(stranger, todo_list.id, owner, Role.EDITOR)
+    assert roles(await lists.members(owner, todo_list.id)) == {
+        owner: Role.EDITOR,
+        stranger: Role.OWNER,
+    }
+    with pytest.raises(NotFound) as raised:
+        await lists.change_role(stranger, todo_list.id, new_id(), Role.VIEWER)
+    assert str(raised.value) == "member"
+
+
+async def test_the_last_owner_can_be_neither_demoted_nor_removed_nor_leave(
+    lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, stranger: UUID
+) -> None:
+    todo_list = await shared(lists, uow, owner, stranger, Role.EDITOR)
+    with pytest.raises(Conflict):
+        await lists.change_role(owner, todo_list.id, owner, Role.EDITOR)
+    with pytest.raises(Conflict):
+        await lists.remove_member(owner, todo_list.id, owner)
+    with pytest.raises(Conflict):
+        await lists.leave(owner, todo_list.id)
+    await lists.change_role(owner, todo_list.id, owner, Role.OWNER)  # no change, no conflict
+    assert roles(await lists.members(owner, todo_list.id))[owner] is Role.OWNER
+
+
+async def test_an_owner_leaves_when_another_owner_stays(
+    lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, stranger: UUID
+) -> None:
+    todo_list = await shared(lists, uow, owner, stranger, Role.OWNER)
+    await lists.leave(owner, todo_list.id)
+    with pytest.raises(NotFound):
+        await lists.get(owner, todo_list.id)
+    assert roles(await lists.members(stranger, todo_list.id)) == {stranger: Role.OWNER}
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.EDITOR])
+async def test_any_member_leaves_and_an_owner_removes_anyone(
+    lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, stranger: UUID, role: Role
+) -> None:
+    todo_list = await shared(lists, uow, owner, stranger, role)
+    await lists.leave(stranger, todo_list.id)
+    with pytest.raises(NotFound):
+        await lists.get(stranger, todo_list.id)
+    await lists.share(owner, todo_list.id, await email_of(uow, stranger), role)
+    await lists.remove_member(owner, todo_list.id, stranger)
+    assert roles(await lists.members(owner, todo_list.id)) == {owner: Role.OWNER}
+    with pytest.raises(NotFound) as raised:
+        await lists.remove_member(owner, todo_list.id, stranger)
+    assert str(raised.value) == "member"
+
+
+class PausingMemberships(MemoryMembershipRepository):
+    async def count_owners(self, list_id: UUID) -> int:
+        owners = await super().count_owners(list_id)
+        await asyncio.sleep(0)  # the other unit of work counts now, too
+        return owners
+
+
+class RacingUnitOfWork(MemoryUnitOfWork):
+    """Yields to the event loop after counting owners, so that two calls interleave there."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__(store)
+        self.memberships = PausingMemberships(self._tx)
+
+
+@pytest.mark.parametrize("how", ["demote", "remove"])
+async def test_two_owners_dropping_each_other_at_once_leave_one_owner(
+    uow: MemoryUnitOfWorkFactory, clock: FixedClock, owner: UUID, stranger: UUID, how: str
+) -> None:
+    lists = ListService(lambda: RacingUnitOfWork(uow.store), clock)
+    todo_list = await shared(lists, uow, owner, stranger, Role.OWNER)
+
+    async def drop(by: UUID, whom: UUID) -> None:
+        if how == "demote":
+            await lists.change_role(by, todo_list.id, whom, Role.VIEWER)
+        else:
+            await lists.remove_member(by, todo_list.id, whom)
+
+    outcomes = await asyncio.gather(
+        drop(owner, stranger), drop(stranger, owner), return_exceptions=True
+    )
+    owners = [m for m in await _members(uow, todo_list.id) if m.role is Role.OWNER]
+    assert len(owners) == 1
+    # the loser tried again and saw the new state: no longer an owner (demoted) or no longer
+    # a member (removed)
+    refused = Forbidden if how == "demote" else NotFound
+    assert sorted(outcomes, key=lambda outcome: outcome is None)[1] is None
+    assert type(sorted(outcomes, key=lambda outcome: outcome is None)[0]) is refused
+
+
+async def _members(uow: MemoryUnitOfWorkFactory, list_id: UUID) -> list[Membership]:
+    async with uow() as work:
+        return await work.memberships.members(list_id)
