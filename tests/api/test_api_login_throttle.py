@@ -188,12 +188,10 @@ class GatedHasher(FakeHasher):
         return await super().verify(password, password_hash)
 
 
-@pytest.mark.parametrize("operation", ["register", "login"])
-async def test_hashes_at_once_are_bounded_and_the_rest_get_503_after_the_wait(
-    environment: pytest.MonkeyPatch, operation: str
-) -> None:
-    environment.setenv("TODO_MAX_CONCURRENT_HASHES", "2")
-    environment.setenv("TODO_HASH_QUEUE_TIMEOUT", "0.2")
+@asynccontextmanager
+async def gated_client() -> AsyncIterator[tuple[httpx.AsyncClient, GatedHasher, str]]:
+    """A client of an app from the environment whose hashes wait for the test's gate (shut),
+    and the e-mail of a user registered while it was open."""
     app = create_app(load_settings())
     hasher = GatedHasher()
     app.state.container.argon2.override(providers.Object(hasher))
@@ -202,6 +200,16 @@ async def test_hashes_at_once_are_bounded_and_the_rest_get_503_after_the_wait(
         hasher.open.set()
         assert (await register(client, email)).status_code == 201
         hasher.open.clear()
+        yield client, hasher, email
+
+
+@pytest.mark.parametrize("operation", ["register", "login"])
+async def test_hashes_at_once_are_bounded_and_the_rest_get_503_after_the_wait(
+    environment: pytest.MonkeyPatch, operation: str
+) -> None:
+    environment.setenv("TODO_MAX_CONCURRENT_HASHES", "2")
+    environment.setenv("TODO_HASH_QUEUE_TIMEOUT", "0.2")
+    async with gated_client() as (client, hasher, email):
         calls = [
             asyncio.create_task(
                 register(client) if operation == "register" else login(client, email)
@@ -230,14 +238,7 @@ async def test_a_503_of_the_hash_bound_is_not_a_failed_login(
 ) -> None:
     environment.setenv("TODO_LOGIN_FAILURES_PER_ADDRESS_ACCOUNT", "1")
     environment.setenv("TODO_HASH_QUEUE_TIMEOUT", "0.05")
-    app = create_app(load_settings())
-    hasher = GatedHasher()
-    app.state.container.argon2.override(providers.Object(hasher))
-    email = unique_email()
-    async with client_of(app) as client:
-        hasher.open.set()
-        assert (await register(client, email)).status_code == 201
-        hasher.open.clear()
+    async with gated_client() as (client, hasher, email):
         # Registrations hold every slot (logins in flight would count on their own pair).
         held = [asyncio.create_task(register(client)) for _ in range(64)]
         await asyncio.sleep(0)
