@@ -20,6 +20,7 @@ from todo_domain import (
     AuthenticationFailed,
     Conflict,
     DomainError,
+    Forbidden,
     InvalidInput,
     NotFound,
     Overloaded,
@@ -32,6 +33,8 @@ from todo_domain import (
 PROBLEM_JSON = "application/problem+json"
 VALIDATION_TYPE = "urn:todo:problem:validation"
 CONFLICT_TYPE = "urn:todo:problem:conflict"
+FORBIDDEN_TYPE = "urn:todo:problem:forbidden"
+FORBIDDEN = "Your role in this list does not allow this action."
 VERSION_MISMATCH_TYPE = "urn:todo:problem:version-mismatch"
 VERSION_MISMATCH = "The resource has changed since the version in If-Match; fetch it again."
 UNAVAILABLE_TYPE = "urn:todo:problem:storage-unavailable"
@@ -152,6 +155,8 @@ async def _domain_error(request: Request, error: Exception) -> Response:
         case NotFound():
             what = str(error) or "resource"
             return problem_response(HTTPStatus.NOT_FOUND, f"The {what} does not exist.")
+        case Forbidden():
+            return problem_response(HTTPStatus.FORBIDDEN, FORBIDDEN, type=FORBIDDEN_TYPE)
         case VersionConflict():
             return problem_response(
                 HTTPStatus.PRECONDITION_FAILED,
