@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.support import assert_problem, create_todo, new_account
+from api.support import Account, assert_problem, create_todo, new_account
 from todo_api.etags import IfMatch
 
 from .test_fuzz import INTERNALS
@@ -14,6 +14,15 @@ from .test_fuzz import INTERNALS
 def _raw(headers: dict[str, str], extra: dict[bytes, bytes]) -> dict[bytes, bytes]:
     """Headers as bytes, so that a test can send any byte (httpx encodes `str` as ASCII)."""
     return {name.encode(): value.encode() for name, value in headers.items()} | extra
+
+
+async def _create_with(
+    client: httpx.AsyncClient, account: Account, extra: dict[bytes, bytes]
+) -> httpx.Response:
+    """A valid create, sent with the raw headers `extra` besides the account's."""
+    return await client.post(
+        "/api/v1/todos", content=b'{"title":"x"}', headers=_raw(account.headers, extra)
+    )
 
 
 @pytest.mark.parametrize(
@@ -106,13 +115,10 @@ async def test_a_content_length_that_is_not_a_number_is_a_400_problem(
 ) -> None:
     account = await new_account(memory_client)
 
-    response = await memory_client.post(
-        "/api/v1/todos",
-        content=b'{"title":"x"}',
-        headers=_raw(
-            account.headers,
-            {b"Content-Type": b"application/json", b"Content-Length": content_length},
-        ),
+    response = await _create_with(
+        memory_client,
+        account,
+        {b"Content-Type": b"application/json", b"Content-Length": content_length},
     )
 
     assert_problem(response, 400)
@@ -125,13 +131,10 @@ async def test_a_content_length_of_thousands_of_digits_is_a_413_problem(
 ) -> None:
     account = await new_account(memory_client)
 
-    response = await memory_client.post(
-        "/api/v1/todos",
-        content=b'{"title":"x"}',
-        headers=_raw(
-            account.headers,
-            {b"Content-Type": b"application/json", b"Content-Length": b"9" * 5_000},
-        ),
+    response = await _create_with(
+        memory_client,
+        account,
+        {b"Content-Type": b"application/json", b"Content-Length": b"9" * 5_000},
     )
 
     assert_problem(response, 413)
@@ -146,10 +149,6 @@ async def test_an_odd_content_type_is_never_a_500(
 ) -> None:
     account = await new_account(memory_client)
 
-    response = await memory_client.post(
-        "/api/v1/todos",
-        content=b'{"title":"x"}',
-        headers=_raw(account.headers, {b"Content-Type": content_type}),
-    )
+    response = await _create_with(memory_client, account, {b"Content-Type": content_type})
 
     assert response.status_code < 500

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from builders import make_todo, make_user, store
 from sqldb import empty_tables, migrated_url
-from todo_domain import Conflict, StorageBusy
+from todo_domain import Conflict, StorageBusy, Todo, User
 from todo_sql import SqlUnitOfWorkFactory, create_engine
 
 TIMEOUT = 1.0
@@ -72,14 +72,22 @@ async def _release(holder: AsyncConnection) -> None:
     await holder.close()
 
 
-@pytest.mark.parametrize("engines", ["postgresql", "mariadb"], indirect=True)
-async def test_a_locked_table_makes_reads_and_writes_busy_within_the_timeout(
+async def _bounded_storage_with_a_todo(
     engines: Callable[..., AsyncEngine],
-) -> None:
+) -> tuple[SqlUnitOfWorkFactory, User, Todo]:
+    """Units of work under the statement timeout, and a stored todo of a stored owner."""
     sql = SqlUnitOfWorkFactory(engines(statement_timeout=TIMEOUT), statement_timeout=TIMEOUT)
     owner = make_user()
     todo = make_todo(owner.id)
     await store(sql, [todo])
+    return sql, owner, todo
+
+
+@pytest.mark.parametrize("engines", ["postgresql", "mariadb"], indirect=True)
+async def test_a_locked_table_makes_reads_and_writes_busy_within_the_timeout(
+    engines: Callable[..., AsyncEngine],
+) -> None:
+    sql, owner, todo = await _bounded_storage_with_a_todo(engines)
     admin = engines()
     holder = await _held(admin, TABLE_LOCK[admin.dialect.name])
     try:
@@ -110,10 +118,7 @@ async def test_a_locked_table_makes_reads_and_writes_busy_within_the_timeout(
 async def test_a_locked_row_makes_its_writer_busy_within_the_timeout(
     engines: Callable[..., AsyncEngine],
 ) -> None:
-    sql = SqlUnitOfWorkFactory(engines(statement_timeout=TIMEOUT), statement_timeout=TIMEOUT)
-    owner = make_user()
-    todo = make_todo(owner.id)
-    await store(sql, [todo])
+    sql, owner, todo = await _bounded_storage_with_a_todo(engines)
     admin = engines()
     holder = await _held(admin, ROW_LOCK, todo_id=_id(admin, todo.id))
     try:
