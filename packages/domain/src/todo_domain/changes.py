@@ -5,6 +5,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from uuid import UUID
 
 from todo_domain.entities import Priority, Status
 
@@ -26,6 +27,7 @@ class NewTodo:
     priority: Priority = Priority.NORMAL
     due_date: date | None = None
     tags: Sequence[str] = ()
+    list_id: UUID | None = None  # None: the creator's Inbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +38,4 @@ class TodoChanges:
     priority: Priority | Unset = UNSET
     due_date: date | Unset | None = UNSET
     tags: Sequence[str] | Unset = UNSET
+    list_id: UUID | Unset = UNSET  # another list: the todo moves there

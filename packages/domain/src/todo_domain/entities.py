@@ -43,8 +43,10 @@ class User:
 
 @dataclass(frozen=True, slots=True)
 class Todo:
+    """A todo of one list: the list decides who sees it and who may change it."""
+
     id: UUID
-    owner_id: UUID
+    list_id: UUID
     title: str
     created_at: datetime
     updated_at: datetime
@@ -68,10 +70,17 @@ class Role(enum.StrEnum):
 INBOX_NAME = "Inbox"
 
 
+def inbox_id(user_id: UUID) -> UUID:
+    """The id of a user's Inbox: the user's own. So the Inbox is found without a lookup, and
+    every todo stored before there were lists is in its owner's Inbox by its owner's id."""
+    return user_id
+
+
 @dataclass(frozen=True, slots=True)
 class TodoList:
     """A list of todos, seen by its members. `inbox_of` names the user whose Inbox it is: that
-    list is private, keeps its name and lives as long as the account."""
+    list is private, keeps its name, lives as long as the account and has the id
+    `inbox_id(inbox_of)`."""
 
     id: UUID
     name: str
@@ -89,6 +98,32 @@ class TodoList:
 class Membership:
     list_id: UUID
     user_id: UUID
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A member of a list as the other members see them."""
+
+    user_id: UUID
+    email: str
+    display_name: str | None
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class ListAccess:
+    """A list as one of its members sees it: the list, and the member's role in it."""
+
+    todo_list: TodoList
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class TodoAccess:
+    """A todo as a member of its list sees it: the todo, and the member's role in the list."""
+
+    todo: Todo
     role: Role
 
 

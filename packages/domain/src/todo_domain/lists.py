@@ -1,23 +1,26 @@
 """Shared-list use cases. Each call is one unit of work; what a member may do is the table of
 `todo_domain.sharing`, and a list nobody can see is `NotFound` to its every stranger."""
 
-import asyncio
 import dataclasses
-import random
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 from uuid import UUID
 
 from todo_domain import rules
-from todo_domain.entities import INBOX_NAME, Membership, Role, TodoList
-from todo_domain.errors import Conflict, NotFound, StorageBusy, VersionConflict
+from todo_domain.entities import (
+    INBOX_NAME,
+    ListAccess,
+    Member,
+    Membership,
+    Role,
+    TodoList,
+    User,
+    inbox_id,
+)
+from todo_domain.errors import Conflict, NotFound, VersionConflict
 from todo_domain.ids import new_id
-from todo_domain.ports import Clock, SharingUnitOfWork, SharingUnitOfWorkFactory
+from todo_domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from todo_domain.query import Page, PageRequest
+from todo_domain.races import retrying
 from todo_domain.sharing import Action, authorize
-from todo_domain.todos import RETRY_PAUSE_MAX, UPDATE_ATTEMPTS
-
-T = TypeVar("T")
 
 
 class ListService:
@@ -25,45 +28,52 @@ class ListService:
     its compare-and-set): so two owners who demote or remove each other at once cannot both
     succeed and leave the list without one; the loser tries again and sees the new state."""
 
-    def __init__(self, uow: SharingUnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
-    async def create_inbox(self, user_id: UUID) -> TodoList:
-        """The user's Inbox; `Conflict` when they have one already."""
-        return await self._create(user_id, INBOX_NAME, inbox_of=user_id)
-
-    async def create(self, user_id: UUID, name: str) -> TodoList:
+    async def create(self, user_id: UUID, name: str) -> ListAccess:
         """A new list, owned by its creator."""
-        return await self._create(user_id, rules.list_name(name), inbox_of=None)
-
-    async def get(self, user_id: UUID, list_id: UUID) -> TodoList:
+        now = self._clock.now()
+        todo_list = TodoList(
+            id=new_id(), name=rules.list_name(name), created_at=now, updated_at=now
+        )
         async with self._uow() as uow:
-            return await _authorized(uow, user_id, list_id, Action.VIEW_LIST)
+            await _add_owned(uow, todo_list, user_id)
+        return ListAccess(todo_list, Role.OWNER)
 
-    async def mine(self, user_id: UUID, page: PageRequest | None = None) -> Page[TodoList]:
-        """The lists the user is a member of, in any role, by name."""
+    async def get(self, user_id: UUID, list_id: UUID) -> ListAccess:
         async with self._uow() as uow:
-            return await uow.lists.list_for(user_id, page or PageRequest())
+            role = authorize(await uow.memberships.role_of(list_id, user_id), Action.VIEW_LIST)
+            return ListAccess(await _stored(uow, list_id), role)
 
-    async def members(self, user_id: UUID, list_id: UUID) -> list[Membership]:
+    async def mine(
+        self, user_id: UUID, page: PageRequest | None = None, role: Role | None = None
+    ) -> Page[ListAccess]:
+        """The lists the user is a member of (in `role` only, if given), by name."""
+        async with self._uow() as uow:
+            return await uow.lists.list_for(user_id, page or PageRequest(), role)
+
+    async def members(self, user_id: UUID, list_id: UUID) -> list[Member]:
         async with self._uow() as uow:
             await _authorized(uow, user_id, list_id, Action.VIEW_MEMBERS)
             return await uow.memberships.members(list_id)
 
     async def rename(
         self, user_id: UUID, list_id: UUID, name: str, expected_version: int | None = None
-    ) -> TodoList:
+    ) -> ListAccess:
         """With `expected_version`, only if the list is still at that version (else
         `VersionConflict`); without it the last writer wins. The Inbox keeps its name."""
         name = rules.list_name(name)
-        return await self._retrying(
+        renamed = await retrying(
             lambda: self._rename_once(user_id, list_id, name, expected_version),
             retry=expected_version is None,
         )
+        return ListAccess(renamed, Role.OWNER)
 
     async def delete(self, user_id: UUID, list_id: UUID) -> None:
-        """The list, its memberships with it. The Inbox lives as long as the account."""
+        """The list, its memberships and its todos with it. The Inbox lives as long as the
+        account."""
         async with self._uow() as uow:
             todo_list = await _authorized(uow, user_id, list_id, Action.DELETE_LIST)
             _not_inbox(todo_list, "the Inbox cannot be deleted")
@@ -72,39 +82,27 @@ class ListService:
 
     async def share(
         self, user_id: UUID, list_id: UUID, email: str, role: Role = Role.VIEWER
-    ) -> Membership:
+    ) -> Member:
         """Makes the user registered with `email` a member; `NotFound` for an unknown e-mail,
         `Conflict` for a member already (whatever their role) and for the Inbox."""
         email = rules.email(email)
-        return await self._retrying(lambda: self._share_once(user_id, list_id, email, role))
+        return await retrying(lambda: self._share_once(user_id, list_id, email, role))
 
     async def change_role(
         self, user_id: UUID, list_id: UUID, member_id: UUID, role: Role
-    ) -> Membership:
+    ) -> Member:
         """`Conflict` when it would leave the list without an owner."""
-        return await self._retrying(
-            lambda: self._change_role_once(user_id, list_id, member_id, role)
-        )
+        return await retrying(lambda: self._change_role_once(user_id, list_id, member_id, role))
 
     async def remove_member(self, user_id: UUID, list_id: UUID, member_id: UUID) -> None:
         """An owner removes anyone; every member may remove themselves (leave). `Conflict`
         when it would leave the list without an owner."""
-        await self._retrying(lambda: self._remove_member_once(user_id, list_id, member_id))
+        await retrying(lambda: self._remove_member_once(user_id, list_id, member_id))
 
     async def leave(self, user_id: UUID, list_id: UUID) -> None:
         await self.remove_member(user_id, list_id, user_id)
 
     # --- one attempt each ----------------------------------------------------------------
-    async def _create(self, user_id: UUID, name: str, inbox_of: UUID | None) -> TodoList:
-        now = self._clock.now()
-        todo_list = TodoList(
-            id=new_id(), name=name, created_at=now, updated_at=now, inbox_of=inbox_of
-        )
-        async with self._uow() as uow:
-            await uow.lists.add(todo_list)
-            await uow.memberships.add(Membership(todo_list.id, user_id, Role.OWNER))
-        return todo_list
-
     async def _rename_once(
         self, user_id: UUID, list_id: UUID, name: str, expected_version: int | None
     ) -> TodoList:
@@ -117,7 +115,7 @@ class ListService:
                 return current
             return await self._store_change(uow, dataclasses.replace(current, name=name), current)
 
-    async def _share_once(self, user_id: UUID, list_id: UUID, email: str, role: Role) -> Membership:
+    async def _share_once(self, user_id: UUID, list_id: UUID, email: str, role: Role) -> Member:
         async with self._uow() as uow:
             todo_list = await _authorized(uow, user_id, list_id, Action.SHARE_LIST)
             _not_inbox(todo_list, "the Inbox cannot be shared")
@@ -126,14 +124,13 @@ class ListService:
                 raise NotFound("user")
             if await uow.memberships.role_of(list_id, user.id) is not None:
                 raise Conflict("already a member of the list")
-            membership = Membership(list_id, user.id, role)
-            await uow.memberships.add(membership)
+            await uow.memberships.add(Membership(list_id, user.id, role))
             await self._store_change(uow, todo_list, todo_list)
-        return membership
+        return _member(user, role)
 
     async def _change_role_once(
         self, user_id: UUID, list_id: UUID, member_id: UUID, role: Role
-    ) -> Membership:
+    ) -> Member:
         async with self._uow() as uow:
             todo_list = await _authorized(uow, user_id, list_id, Action.CHANGE_ROLE)
             current = await _member_role(uow, list_id, member_id)
@@ -141,7 +138,10 @@ class ListService:
                 await _keep_an_owner(uow, list_id, current)
                 await uow.memberships.change_role(list_id, member_id, role)
                 await self._store_change(uow, todo_list, todo_list)
-        return Membership(list_id, member_id, role)
+            user = await uow.users.get(member_id)
+        if user is None:  # deleted with the account meanwhile
+            raise NotFound("member")
+        return _member(user, role)
 
     async def _remove_member_once(self, user_id: UUID, list_id: UUID, member_id: UUID) -> None:
         leaving = member_id == user_id
@@ -155,7 +155,7 @@ class ListService:
             await self._store_change(uow, todo_list, todo_list)
 
     async def _store_change(
-        self, uow: SharingUnitOfWork, changed: TodoList, current: TodoList
+        self, uow: UnitOfWork, changed: TodoList, current: TodoList
     ) -> TodoList:
         """`changed` as the list's next version, stored by compare-and-set against `current`."""
         stamped = dataclasses.replace(
@@ -164,41 +164,50 @@ class ListService:
         await uow.lists.update(stamped, expected_version=current.version)
         return stamped
 
-    async def _retrying(self, attempt: Callable[[], Awaitable[T]], *, retry: bool = True) -> T:
-        """`attempt` again while it loses its compare-and-set to a concurrent writer (as
-        `TodoService.update` does), unless the caller asked for a version (`retry=False`)."""
-        attempts = 0
-        while True:
-            try:
-                return await attempt()
-            except VersionConflict as error:
-                attempts += 1
-                if not retry:
-                    raise
-                if attempts == UPDATE_ATTEMPTS:
-                    raise StorageBusy("the list has too many writers at once") from error
-            await asyncio.sleep(random.uniform(0, RETRY_PAUSE_MAX))
+
+async def _add_owned(uow: UnitOfWork, todo_list: TodoList, owner_id: UUID) -> None:
+    await uow.lists.add(todo_list)
+    await uow.memberships.add(Membership(todo_list.id, owner_id, Role.OWNER))
 
 
-async def _authorized(
-    uow: SharingUnitOfWork, user_id: UUID, list_id: UUID, action: Action
-) -> TodoList:
-    """The list, if the user's role allows `action` (see `authorize`)."""
-    authorize(await uow.memberships.role_of(list_id, user_id), action)
+async def add_inbox(uow: UnitOfWork, user: User) -> TodoList:
+    """Stores the Inbox of `user`, owned by them, in the unit of work that adds the user."""
+    inbox = TodoList(
+        id=inbox_id(user.id),
+        name=INBOX_NAME,
+        created_at=user.created_at,
+        updated_at=user.created_at,
+        inbox_of=user.id,
+    )
+    await _add_owned(uow, inbox, user.id)
+    return inbox
+
+
+def _member(user: User, role: Role) -> Member:
+    return Member(user.id, user.email, user.display_name, role)
+
+
+async def _stored(uow: UnitOfWork, list_id: UUID) -> TodoList:
     todo_list = await uow.lists.get(list_id)
     if todo_list is None:
         raise NotFound("list")
     return todo_list
 
 
-async def _member_role(uow: SharingUnitOfWork, list_id: UUID, member_id: UUID) -> Role:
+async def _authorized(uow: UnitOfWork, user_id: UUID, list_id: UUID, action: Action) -> TodoList:
+    """The list, if the user's role allows `action` (see `authorize`)."""
+    authorize(await uow.memberships.role_of(list_id, user_id), action)
+    return await _stored(uow, list_id)
+
+
+async def _member_role(uow: UnitOfWork, list_id: UUID, member_id: UUID) -> Role:
     role = await uow.memberships.role_of(list_id, member_id)
     if role is None:
         raise NotFound("member")
     return role
 
 
-async def _keep_an_owner(uow: SharingUnitOfWork, list_id: UUID, losing: Role) -> None:
+async def _keep_an_owner(uow: UnitOfWork, list_id: UUID, losing: Role) -> None:
     """`Conflict` when a member in role `losing` gives it up and no owner would be left."""
     if losing is Role.OWNER and await uow.memberships.count_owners(list_id) <= 1:
         raise Conflict("a list keeps at least one owner")

@@ -9,30 +9,52 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
-from todo_domain.entities import LoginAttempt, Membership, Role, Todo, TodoList, User
+from todo_domain.entities import (
+    ListAccess,
+    LoginAttempt,
+    Member,
+    Membership,
+    Role,
+    Todo,
+    TodoAccess,
+    TodoList,
+    User,
+)
 from todo_domain.query import Page, PageRequest, Sort, TodoFilter
 
 
 class TodoRepository(Protocol):
-    """Todos, always seen through their owner: another owner's todo does not exist here."""
+    """Todos, always seen through a member of their list: to anyone else a todo does not exist
+    here. Who may change what is the domain's policy (`todo_domain.sharing`); the repository
+    stores what the service decided."""
 
-    async def add(self, todo: Todo) -> None: ...
+    async def add(self, todo: Todo) -> None:
+        """Raises `Conflict` when the id is taken and `NotFound` when the list is gone."""
+        ...
 
-    async def get(self, owner_id: UUID, todo_id: UUID) -> Todo | None: ...
+    async def get(self, user_id: UUID, todo_id: UUID) -> TodoAccess | None:
+        """The todo and `user_id`'s role in its list (one lookup); None for a missing todo and
+        for a todo in a list the user is no member of."""
+        ...
 
     async def list(
-        self, owner_id: UUID, filter: TodoFilter, sort: Sort, page: PageRequest
-    ) -> Page[Todo]: ...
+        self, user_id: UUID, filter: TodoFilter, sort: Sort, page: PageRequest
+    ) -> Page[Todo]:
+        """The todos of every list `user_id` is a member of (or of `filter.list_id` only),
+        matching `filter`, in `sort` order, keyset paged."""
+        ...
 
     async def update(self, todo: Todo, expected_version: int) -> None:
-        """Store `todo` if the stored one still has `expected_version` (a compare-and-set).
+        """Store `todo` (in `todo.list_id`: a move when that changed) if the stored one still
+        has `expected_version` (a compare-and-set).
 
-        Raises `VersionConflict` when it moved on and `NotFound` when it is gone.
+        Raises `VersionConflict` when it moved on, `NotFound` when it (or the list it is moved
+        into) is gone.
         """
         ...
 
-    async def delete(self, owner_id: UUID, todo_id: UUID) -> bool:
-        """True when a todo was deleted, False when there was none."""
+    async def delete(self, list_id: UUID, todo_id: UUID) -> bool:
+        """True when the todo was deleted, False when there was none in that list."""
         ...
 
 
@@ -51,14 +73,16 @@ class TodoListRepository(Protocol):
 
     async def add(self, todo_list: TodoList) -> None:
         """Raises `Conflict` when the id is taken, or when the list is an Inbox and its user
-        has one already."""
+        has one already (or does not exist)."""
         ...
 
     async def get(self, list_id: UUID) -> TodoList | None: ...
 
-    async def list_for(self, user_id: UUID, page: PageRequest) -> Page[TodoList]:
-        """The lists `user_id` is a member of, by name (code point by code point), ties by id;
-        keyset pages (`ListCursor`)."""
+    async def list_for(
+        self, user_id: UUID, page: PageRequest, role: Role | None = None
+    ) -> Page[ListAccess]:
+        """The lists `user_id` is a member of (in `role` only, if given), with that role, by
+        name (code point by code point), ties by id; keyset pages (`ListCursor`)."""
         ...
 
     async def update(self, todo_list: TodoList, expected_version: int) -> None:
@@ -69,8 +93,8 @@ class TodoListRepository(Protocol):
         ...
 
     async def delete(self, list_id: UUID) -> bool:
-        """True when a list was deleted (and its memberships with it), False when there was
-        none."""
+        """True when a list was deleted (its memberships and todos with it), False when there
+        was none."""
         ...
 
 
@@ -87,8 +111,15 @@ class MembershipRepository(Protocol):
         """The user's role in the list; None for a non-member (or a list that does not exist)."""
         ...
 
-    async def members(self, list_id: UUID) -> list[Membership]:
-        """Every member of the list, by user id."""
+    async def hold(self, list_id: UUID, user_id: UUID) -> Role | None:
+        """As `role_of`, read inside the transaction and held until this unit of work ends:
+        a change or removal of the membership by another unit of work cannot take effect
+        before this one's writes (it waits, or this unit of work fails to commit). Writes
+        that act on a role hold it, so nobody writes after their removal was acknowledged."""
+        ...
+
+    async def members(self, list_id: UUID) -> list[Member]:
+        """Every member of the list, by e-mail."""
         ...
 
     async def change_role(self, list_id: UUID, user_id: UUID, role: Role) -> None:
@@ -148,6 +179,12 @@ class UnitOfWork(Protocol):
     def users(self) -> UserRepository: ...
 
     @property
+    def lists(self) -> TodoListRepository: ...
+
+    @property
+    def memberships(self) -> MembershipRepository: ...
+
+    @property
     def login_failures(self) -> LoginFailureRepository: ...
 
     async def __aenter__(self) -> Self: ...
@@ -162,20 +199,6 @@ class UnitOfWork(Protocol):
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 """Makes a fresh unit of work; each service call opens its own."""
-
-
-class SharingUnitOfWork(UnitOfWork, Protocol):
-    """A unit of work that also stores shared lists. Apart from `UnitOfWork` only while not
-    every adapter stores lists yet (the memory adapter does); it folds into it once they do."""
-
-    @property
-    def lists(self) -> TodoListRepository: ...
-
-    @property
-    def memberships(self) -> MembershipRepository: ...
-
-
-SharingUnitOfWorkFactory = Callable[[], SharingUnitOfWork]
 
 
 class PasswordHasher(Protocol):

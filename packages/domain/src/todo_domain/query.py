@@ -26,6 +26,7 @@ T = TypeVar("T")
 class TodoFilter:
     """Every field that is not None narrows the result; all of them must hold."""
 
+    list_id: UUID | None = None
     status: Status | None = None
     priority: Priority | None = None
     tag: str | None = None
@@ -36,7 +37,8 @@ class TodoFilter:
     def matches(self, todo: Todo) -> bool:
         """The reference semantics every adapter must reproduce."""
         return (
-            (self.status is None or todo.status == self.status)
+            (self.list_id is None or todo.list_id == self.list_id)
+            and (self.status is None or todo.status == self.status)
             and (self.priority is None or todo.priority == self.priority)
             and (self.tag is None or self.tag.lower() in todo.tags)
             and (

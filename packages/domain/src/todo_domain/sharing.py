@@ -45,10 +45,11 @@ ALLOWED: Mapping[Role, frozenset[Action]] = MappingProxyType(
 )
 
 
-def authorize(role: Role | None, action: Action) -> None:
-    """Passes when `role` may do `action`. A non-member (`None`) learns nothing: `NotFound`,
+def authorize(role: Role | None, action: Action) -> Role:
+    """`role`, when it may do `action`. A non-member (`None`) learns nothing: `NotFound`,
     exactly as for a list that does not exist; a member whose role falls short: `Forbidden`."""
     if role is None:
         raise NotFound("list")
     if action not in ALLOWED[role]:
         raise Forbidden(f"a list's {role} may not {action.replace('_', ' ')}")
+    return role

@@ -1,25 +1,19 @@
-"""Todo use cases. Each call is one unit of work and only ever touches the caller's todos."""
+"""Todo use cases. Each call is one unit of work; a todo's list decides who may do what with it
+(`todo_domain.sharing`): to a non-member it does not exist."""
 
-import asyncio
 import dataclasses
-import random
 from datetime import datetime
 from uuid import UUID
 
 from todo_domain import rules
 from todo_domain.changes import UNSET, NewTodo, TodoChanges
-from todo_domain.entities import Status, Todo
-from todo_domain.errors import NotFound, StorageBusy, VersionConflict
+from todo_domain.entities import Status, Todo, TodoAccess, inbox_id
+from todo_domain.errors import NotFound, VersionConflict
 from todo_domain.ids import new_id
-from todo_domain.ports import Clock, UnitOfWorkFactory
+from todo_domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from todo_domain.query import Page, PageRequest, Sort, TodoFilter
-
-# A change without an expected version that loses its compare-and-set to a concurrent writer
-# is applied again to the newer version, at most this many times in all (each round of
-# contenders has a winner, so this covers that many writers at once), with a short random
-# pause so that the losers of a round do not collide again in lockstep.
-UPDATE_ATTEMPTS = 50
-RETRY_PAUSE_MAX = 0.005
+from todo_domain.races import retrying
+from todo_domain.sharing import Action, authorize
 
 
 class TodoService:
@@ -27,11 +21,12 @@ class TodoService:
         self._uow = uow
         self._clock = clock
 
-    async def create(self, owner_id: UUID, new: NewTodo) -> Todo:
+    async def create(self, user_id: UUID, new: NewTodo) -> Todo:
+        """Into `new.list_id`, or the user's Inbox; the user must be its editor or owner."""
         now = self._clock.now()
         todo = Todo(
             id=new_id(),
-            owner_id=owner_id,
+            list_id=inbox_id(user_id) if new.list_id is None else new.list_id,
             title=rules.title(new.title),
             description=rules.description(new.description),
             priority=new.priority,
@@ -41,31 +36,37 @@ class TodoService:
             updated_at=now,
         )
         async with self._uow() as uow:
+            await _hold(uow, user_id, todo.list_id, Action.CREATE_TODO)
             await uow.todos.add(todo)
         return todo
 
-    async def get(self, owner_id: UUID, todo_id: UUID) -> Todo:
+    async def get(self, user_id: UUID, todo_id: UUID) -> Todo:
         async with self._uow() as uow:
-            return _found(await uow.todos.get(owner_id, todo_id))
+            return _found(await uow.todos.get(user_id, todo_id)).todo
 
     async def list(
         self,
-        owner_id: UUID,
+        user_id: UUID,
         filter: TodoFilter | None = None,
         sort: Sort | None = None,
         page: PageRequest | None = None,
     ) -> Page[Todo]:
+        """The todos of every list the user is a member of, or of `filter.list_id` only (which
+        is `NotFound` to a non-member, as a missing list)."""
         filter = filter or TodoFilter()
         if filter.tag is not None:
             filter = dataclasses.replace(filter, tag=rules.tag(filter.tag))
         if filter.text is not None:
             rules.storable("text", filter.text)
         async with self._uow() as uow:
-            return await uow.todos.list(owner_id, filter, sort or Sort(), page or PageRequest())
+            if filter.list_id is not None:
+                role = await uow.memberships.role_of(filter.list_id, user_id)
+                authorize(role, Action.VIEW_TODOS)
+            return await uow.todos.list(user_id, filter, sort or Sort(), page or PageRequest())
 
     async def update(
         self,
-        owner_id: UUID,
+        user_id: UUID,
         todo_id: UUID,
         changes: TodoChanges,
         expected_version: int | None = None,
@@ -74,35 +75,37 @@ class TodoService:
         (else `VersionConflict`). Without it the change applies to whatever version is current
         when it is stored: the last writer wins, and every change gets its own version.
 
-        A change that changes nothing leaves the todo (and its version) as it is.
+        A change of `list_id` moves the todo: the user must be editor or owner of both lists,
+        and the move is one transaction with the rest of the change. A change that changes
+        nothing leaves the todo (and its version) as it is.
         """
-        attempts = 0
-        while True:
-            try:
-                return await self._update_once(owner_id, todo_id, changes, expected_version)
-            except VersionConflict as error:
-                attempts += 1
-                if expected_version is not None:
-                    raise
-                if attempts == UPDATE_ATTEMPTS:
-                    raise StorageBusy("the todo has too many writers at once") from error
-            await asyncio.sleep(random.uniform(0, RETRY_PAUSE_MAX))
+        return await retrying(
+            lambda: self._update_once(user_id, todo_id, changes, expected_version),
+            retry=expected_version is None,
+        )
 
     async def _update_once(
         self,
-        owner_id: UUID,
+        user_id: UUID,
         todo_id: UUID,
         changes: TodoChanges,
         expected_version: int | None,
     ) -> Todo:
-        """Find, check the expected version, apply, stamp, store (a compare-and-set)."""
+        """Find, authorize, check the expected version, apply, stamp, store (a
+        compare-and-set)."""
         async with self._uow() as uow:
-            current = _found(await uow.todos.get(owner_id, todo_id))
+            access = _found(await uow.todos.get(user_id, todo_id))
+            current = access.todo
+            changed = _apply(current, changes)
+            moving = changed.list_id != current.list_id
+            authorize(access.role, Action.MOVE_TODO if moving else Action.CHANGE_TODO)
             if expected_version is not None and current.version != expected_version:
                 raise VersionConflict(expected_version, current.version)
-            changed = _apply(current, changes)
             if changed == current:
                 return current
+            await _hold(uow, user_id, current.list_id, Action.CHANGE_TODO)
+            if moving:
+                await _hold(uow, user_id, changed.list_id, Action.MOVE_TODO)
             changed = dataclasses.replace(
                 changed,
                 updated_at=self._clock.now(),
@@ -112,16 +115,27 @@ class TodoService:
             await uow.todos.update(changed, expected_version=current.version)
         return changed
 
-    async def complete(self, owner_id: UUID, todo_id: UUID) -> Todo:
-        return await self.update(owner_id, todo_id, TodoChanges(status=Status.DONE))
+    async def complete(self, user_id: UUID, todo_id: UUID) -> Todo:
+        return await self.update(user_id, todo_id, TodoChanges(status=Status.DONE))
 
-    async def reopen(self, owner_id: UUID, todo_id: UUID) -> Todo:
-        return await self.update(owner_id, todo_id, TodoChanges(status=Status.OPEN))
+    async def reopen(self, user_id: UUID, todo_id: UUID) -> Todo:
+        return await self.update(user_id, todo_id, TodoChanges(status=Status.OPEN))
 
-    async def delete(self, owner_id: UUID, todo_id: UUID) -> None:
+    async def move(self, user_id: UUID, todo_id: UUID, list_id: UUID) -> Todo:
+        return await self.update(user_id, todo_id, TodoChanges(list_id=list_id))
+
+    async def delete(self, user_id: UUID, todo_id: UUID) -> None:
+        await retrying(lambda: self._delete_once(user_id, todo_id))
+
+    async def _delete_once(self, user_id: UUID, todo_id: UUID) -> None:
         async with self._uow() as uow:
-            if not await uow.todos.delete(owner_id, todo_id):
-                raise NotFound("todo")
+            access = _found(await uow.todos.get(user_id, todo_id))
+            list_id = access.todo.list_id
+            authorize(access.role, Action.DELETE_TODO)
+            await _hold(uow, user_id, list_id, Action.DELETE_TODO)
+            if not await uow.todos.delete(list_id, todo_id):
+                # Moved (or deleted) since it was read: look again where it is now.
+                raise VersionConflict(access.todo.version)
 
     def _completed_at(self, before: Todo, after: Todo) -> datetime | None:
         if after.status is Status.OPEN:
@@ -131,16 +145,23 @@ class TodoService:
         return self._clock.now()
 
 
-def _found(todo: Todo | None) -> Todo:
-    if todo is None:
+async def _hold(uow: UnitOfWork, user_id: UUID, list_id: UUID, action: Action) -> None:
+    """Passes when the user's role in the list allows `action`, and keeps that role from
+    changing until the unit of work ends (`MembershipRepository.hold`)."""
+    authorize(await uow.memberships.hold(list_id, user_id), action)
+
+
+def _found(access: TodoAccess | None) -> TodoAccess:
+    if access is None:
         raise NotFound("todo")
-    return todo
+    return access
 
 
 def _apply(todo: Todo, changes: TodoChanges) -> Todo:
     """The todo with `changes` validated and applied; version and timestamps untouched."""
     return dataclasses.replace(
         todo,
+        list_id=todo.list_id if changes.list_id is UNSET else changes.list_id,
         title=todo.title if changes.title is UNSET else rules.title(changes.title),
         description=(
             todo.description

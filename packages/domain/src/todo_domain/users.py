@@ -7,6 +7,7 @@ from todo_domain import rules
 from todo_domain.entities import LoginAttempt, User
 from todo_domain.errors import AuthenticationFailed, NotFound, Overloaded, StorageUnavailable
 from todo_domain.ids import new_id
+from todo_domain.lists import add_inbox
 from todo_domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from todo_domain.throttle import LoginThrottle
 
@@ -25,7 +26,8 @@ class UserService:
         self.throttle = throttle if throttle is not None else LoginThrottle(uow, clock)
 
     async def register(self, email: str, password: str, display_name: str | None = None) -> User:
-        """Raises `Conflict` when the e-mail (case-insensitively) is taken."""
+        """The user and their Inbox, stored together (a failed registration leaves neither).
+        Raises `Conflict` when the e-mail (case-insensitively) is taken."""
         user = User(
             id=new_id(),
             email=rules.email(email),
@@ -35,6 +37,7 @@ class UserService:
         )
         async with self._uow() as uow:
             await uow.users.add(user)
+            await add_inbox(uow, user)
         return user
 
     async def authenticate(self, email: str, password: str, *, address: str) -> User:
