@@ -2,6 +2,8 @@
 popular templates do it: ORM models, Pydantic schemas with `from_attributes` as
 `response_model`, a session per request from a dependency and `commit` in the route,
 `selectinload` of the tags, and the current user looked up from the token on every request.
+A todo is reached through the caller's membership of its list: a join for one todo, an
+`IN (the caller's lists)` subquery for a page, a role query before a create.
 
 No layers, no DI container, no mapping: the yardstick the layered service must not fall below.
 
@@ -51,10 +53,27 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
+class TodoList(Base):
+    __tablename__ = "lists"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    inbox_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
+    version: Mapped[int] = mapped_column(default=1)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lists.id"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(6))
+
+
 class Tag(Base):
     __tablename__ = "tags"
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lists.id"))
     name: Mapped[str] = mapped_column(String(50))
 
 
@@ -69,7 +88,7 @@ class TodoTag(Base):
 class Todo(Base):
     __tablename__ = "todos"
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lists.id"))
     title: Mapped[str] = mapped_column(String(200))
     title_lower: Mapped[str] = mapped_column(String(400))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -106,6 +125,7 @@ SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
 # --- schemas ---------------------------------------------------------------------------------
 class TodoCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    list_id: uuid.UUID | None = None
     title: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=10_000)] = ""
     priority: Literal["low", "normal", "high"] = "normal"
@@ -128,6 +148,7 @@ class TodoUpdate(BaseModel):
 class TodoOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
+    list_id: uuid.UUID
     title: str
     description: str
     status: Literal["open", "done"]
@@ -183,13 +204,29 @@ def with_tags() -> _AbstractLoad:
     return selectinload(Todo.tag_links).selectinload(TodoTag.tag)
 
 
-async def load_todo(session: AsyncSession, todo_id: uuid.UUID, user: User) -> Todo:
-    todo = await session.scalar(
-        select(Todo).where(Todo.id == todo_id, Todo.owner_id == user.id).options(with_tags())
-    )
-    if todo is None:
+WRITERS = ("owner", "editor")
+
+
+def may_write(role: str | None) -> None:
+    if role is None:
+        raise HTTPException(404, "List not found")
+    if role not in WRITERS:
+        raise HTTPException(403, "Not allowed")
+
+
+async def load_todo(session: AsyncSession, todo_id: uuid.UUID, user: User) -> tuple[Todo, str]:
+    """The todo and the user's role in its list."""
+    found = (
+        await session.execute(
+            select(Todo, Membership.role)
+            .join(Membership, Membership.list_id == Todo.list_id)
+            .where(Todo.id == todo_id, Membership.user_id == user.id)
+            .options(with_tags())
+        )
+    ).first()
+    if found is None:
         raise HTTPException(404, "Todo not found")
-    return todo
+    return found[0], found[1]
 
 
 async def set_tags(session: AsyncSession, todo: Todo, names: list[str]) -> None:
@@ -197,13 +234,13 @@ async def set_tags(session: AsyncSession, todo: Todo, names: list[str]) -> None:
     existing = {
         tag.name: tag
         for tag in await session.scalars(
-            select(Tag).where(Tag.owner_id == todo.owner_id, Tag.name.in_(names))
+            select(Tag).where(Tag.list_id == todo.list_id, Tag.name.in_(names))
         )
     }
     links = []
     for position, name in enumerate(names):
         tag = existing.get(name) or Tag(
-            id=uuid.uuid5(todo.owner_id, name), owner_id=todo.owner_id, name=name
+            id=uuid.uuid5(todo.list_id, name), list_id=todo.list_id, name=name
         )
         links.append(TodoTag(tag=tag, tag_id=tag.id, position=position))
     todo.tag_links = links
@@ -222,7 +259,7 @@ async def live() -> dict[str, str]:
 async def get_todo(
     todo_id: uuid.UUID, session: SessionDep, user: CurrentUser, response: Response
 ) -> Todo:
-    todo = await load_todo(session, todo_id, user)
+    todo, _ = await load_todo(session, todo_id, user)
     response.headers["ETag"] = f'"{todo.version}"'
     return todo
 
@@ -237,17 +274,14 @@ async def list_todos(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> dict[str, object]:
-    query = select(Todo).where(Todo.owner_id == user.id).options(with_tags())
+    my_lists = select(Membership.list_id).where(Membership.user_id == user.id)
+    query = select(Todo).where(Todo.list_id.in_(my_lists)).options(with_tags())
     if status is not None:
         query = query.where(Todo.status == status)
     if priority is not None:
         query = query.where(Todo.priority_rank == PRIORITY_RANK[priority])
     if tag is not None:
-        query = query.where(
-            Todo.tag_links.any(
-                TodoTag.tag.has(and_(Tag.owner_id == user.id, Tag.name == tag.lower()))
-            )
-        )
+        query = query.where(Todo.tag_links.any(TodoTag.tag.has(Tag.name == tag.lower())))
     if cursor is not None:
         try:
             raw = json.loads(base64.urlsafe_b64decode(cursor + "=="))
@@ -271,9 +305,17 @@ async def list_todos(
 async def create_todo(
     body: TodoCreate, session: SessionDep, user: CurrentUser, response: Response
 ) -> Todo:
+    list_id = body.list_id or user.id  # the Inbox's id is its user's
+    may_write(
+        await session.scalar(
+            select(Membership.role).where(
+                Membership.list_id == list_id, Membership.user_id == user.id
+            )
+        )
+    )
     now = datetime.now(UTC)
     todo = Todo(
-        owner_id=user.id,
+        list_id=list_id,
         title=body.title.strip(),
         title_lower=body.title.strip().lower(),
         description=body.description,
@@ -301,7 +343,8 @@ async def update_todo(
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Todo:
-    todo = await load_todo(session, todo_id, user)
+    todo, role = await load_todo(session, todo_id, user)
+    may_write(role)
     if if_match is not None and if_match.strip() != f'"{todo.version}"':
         raise HTTPException(412, "Precondition failed")
     changes = body.model_dump(exclude_unset=True)

@@ -4,6 +4,11 @@ Same endpoints, same JSON shape, same database round trips as the service, and e
 authenticated with the same HS256 JWT (pyjwt), so the load is the same: what is left is the
 price of the HTTP server, the JSON and the driver. Nothing else is shared with the service.
 
+A todo is seen through a membership of its list, as in the service: a get joins the caller's
+membership in its one statement, a page walks each of the caller's lists (a LATERAL per
+membership), and a write holds the caller's membership (`FOR SHARE`) in its transaction, so a
+role cannot change under it.
+
     BENCH_DSN=postgresql://... BENCH_SECRET=... python bench/floor.py --port 8001 --workers 1
 """
 
@@ -29,23 +34,30 @@ from starlette.routing import Route
 JSON = "application/json"
 PRIORITY_NAME = {1: "low", 2: "normal", 3: "high"}
 PRIORITY_RANK = {name: rank for rank, name in PRIORITY_NAME.items()}
-COLUMNS = (
-    "t.id, t.title, t.description, t.status, t.priority, t.due_date, t.created_at, "
-    "t.updated_at, t.completed_at, t.version"
+WRITERS = ("owner", "editor")
+FIELDS = (
+    "id, title, description, status, priority, due_date, created_at, updated_at, "
+    "completed_at, version, list_id"
 )
+COLUMNS = ", ".join(f"t.{name}" for name in FIELDS.split(", "))
+# The todo, the caller's role in its list (no row: no todo, or no member), a row per tag.
 GET_TODO = f"""
-SELECT {COLUMNS}, g.name FROM todos t
+SELECT {COLUMNS}, m.role, g.name FROM todos t
+JOIN memberships m ON m.list_id = t.list_id AND m.user_id = $2
 LEFT JOIN todo_tags tt ON tt.todo_id = t.id LEFT JOIN tags g ON g.id = tt.tag_id
-WHERE t.id = $1 AND t.owner_id = $2 ORDER BY tt.position"""
+WHERE t.id = $1 ORDER BY tt.position"""
+# The same in a write's transaction: the membership is held until it ends.
+HOLD_TODO = GET_TODO + " FOR SHARE OF m"
+HOLD_ROLE = "SELECT role FROM memberships WHERE list_id = $1 AND user_id = $2 FOR SHARE"
 # A todo's tag names in their order, as an array: a page is one round trip (as the service).
 TAG_NAMES = """(SELECT array_agg(g.name ORDER BY tt.position) FROM todo_tags tt
-JOIN tags g ON g.id = tt.tag_id WHERE tt.todo_id = t.id)"""
+JOIN tags g ON g.id = tt.tag_id WHERE tt.todo_id = p.id)"""
 INSERT_TODO = """
-INSERT INTO todos (id, owner_id, title, title_lower, description, status, priority, due_date,
+INSERT INTO todos (id, list_id, title, title_lower, description, status, priority, due_date,
                    created_at, updated_at, completed_at, version)
 VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $8, NULL, 1)"""
 INSERT_TAGS = """
-INSERT INTO tags (id, owner_id, name) SELECT u, $2, n FROM unnest($1::uuid[], $3::text[]) AS x(u, n)
+INSERT INTO tags (id, list_id, name) SELECT u, $2, n FROM unnest($1::uuid[], $3::text[]) AS x(u, n)
 ON CONFLICT (id) DO NOTHING"""
 INSERT_LINKS = """
 INSERT INTO todo_tags (todo_id, tag_id, position)
@@ -53,7 +65,7 @@ SELECT $1, u, p FROM unnest($2::uuid[], $3::int2[]) AS x(u, p)"""
 UPDATE_TODO = """
 UPDATE todos SET title = $4, title_lower = $5, description = $6, status = $7, priority = $8,
        due_date = $9, updated_at = $10, completed_at = $11, version = $12
-WHERE id = $1 AND owner_id = $2 AND version = $3"""
+WHERE id = $1 AND list_id = $2 AND version = $3"""
 DELETE_LINKS = "DELETE FROM todo_tags WHERE todo_id = $1"
 
 
@@ -85,6 +97,7 @@ def todo_json(row: Any, tags: list[str]) -> dict[str, Any]:
         "updated_at": _iso(row[7]),
         "completed_at": _iso(row[8]),
         "version": row[9],
+        "list_id": str(row[10]),
     }
 
 
@@ -123,45 +136,62 @@ def pool(request: Request) -> asyncpg.Pool:
     return result
 
 
-async def fetch_todo(conn: Any, todo_id: uuid.UUID, owner: uuid.UUID) -> dict[str, Any]:
-    rows = await conn.fetch(GET_TODO, todo_id, owner)
+async def fetch_todo(
+    conn: Any, todo_id: uuid.UUID, user: uuid.UUID, statement: str = GET_TODO
+) -> tuple[dict[str, Any], str]:
+    """The todo as JSON and the caller's role in its list."""
+    rows = await conn.fetch(statement, todo_id, user)
     if not rows:
         raise Problem(404, "The todo does not exist.")
-    return todo_json(rows[0], [row[10] for row in rows if row[10] is not None])
+    return todo_json(rows[0], [row[12] for row in rows if row[12] is not None]), rows[0][11]
+
+
+def may_write(role: str | None) -> None:
+    if role is None:
+        raise Problem(404, "The list does not exist.")
+    if role not in WRITERS:
+        raise Problem(403, "Your role in this list does not allow this.")
 
 
 async def get_todo(request: Request) -> Response:
-    owner, todo_id = user_of(request), todo_id_of(request)
+    user, todo_id = user_of(request), todo_id_of(request)
     async with pool(request).acquire() as conn:
-        return todo_response(await fetch_todo(conn, todo_id, owner))
+        todo, _ = await fetch_todo(conn, todo_id, user)
+        return todo_response(todo)
 
 
 _LIST_SQL: dict[tuple[str, ...], str] = {}
 
 
 def list_sql(filters: tuple[str, ...]) -> str:
-    """The page statement for this set of filters ($1 owner, $2 limit, then one per filter)."""
+    """The page statement for this set of filters ($1 the caller, $2 limit, then one per
+    filter): each of the caller's lists gives its first `limit` matching todos down its
+    (list_id, created_at, id) index, and the page is the first `limit` of those; the tag
+    names are gathered for the page's rows only."""
     if filters not in _LIST_SQL:
-        where = ["t.owner_id = $1"]
+        where = ["t.list_id = m.list_id"]
         for n, name in enumerate(filters, start=3):
-            if name == "tag":  # as the service: the tag's id, then a probe per todo
+            if name == "tag":  # as the service: the tag's id in the list, a probe per todo
                 where.append(
                     f"EXISTS (SELECT 1 FROM todo_tags tt WHERE tt.todo_id = t.id AND tt.tag_id "
-                    f"= (SELECT g.id FROM tags g WHERE g.owner_id = $1 AND g.name = ${n}))"
+                    f"= (SELECT g.id FROM tags g WHERE g.list_id = m.list_id AND g.name = ${n}))"
                 )
             elif name == "after":
                 where.append(f"t.created_at <= ${n} AND (t.created_at < ${n} OR t.id < ${n + 1})")
             else:
                 where.append(f"t.{name} = ${n}")
+        order = "ORDER BY {0}created_at DESC, {0}id DESC LIMIT $2"
         _LIST_SQL[filters] = (
-            f"SELECT {COLUMNS}, {TAG_NAMES} FROM todos t WHERE {' AND '.join(where)} "
-            "ORDER BY t.created_at DESC, t.id DESC LIMIT $2"
+            f"SELECT {FIELDS}, {TAG_NAMES} FROM (SELECT x.* FROM memberships m CROSS JOIN "
+            f"LATERAL (SELECT {COLUMNS} FROM todos t WHERE {' AND '.join(where)} "
+            f"{order.format('t.')}) x WHERE m.user_id = $1 {order.format('x.')}) p "
+            f"{order.format('')}"
         )
     return _LIST_SQL[filters]
 
 
 async def list_todos(request: Request) -> Response:
-    owner = user_of(request)
+    user = user_of(request)
     query = request.query_params
     try:
         limit = int(query.get("limit", "20"))
@@ -170,7 +200,7 @@ async def list_todos(request: Request) -> Response:
     if not 1 <= limit <= 100:
         raise Problem(422, "limit must be between 1 and 100")
     filters: list[str] = []
-    params: list[Any] = [owner, limit + 1]
+    params: list[Any] = [user, limit + 1]
     if "status" in query:
         filters.append("status")
         params.append(query["status"])
@@ -195,7 +225,7 @@ async def list_todos(request: Request) -> Response:
         last = shown[-1]
         payload = dumps({"s": "-created_at", "v": last[6].isoformat(), "i": last[0].hex})
         cursor = base64.urlsafe_b64encode(payload).decode().rstrip("=")
-    items = [todo_json(row, row[10] or []) for row in shown]
+    items = [todo_json(row, row[11] or []) for row in shown]
     return Response(dumps({"items": items, "next_cursor": cursor}), media_type=JSON)
 
 
@@ -231,16 +261,28 @@ async def body_of(request: Request) -> dict[str, Any]:
     return body
 
 
-async def write_tags(conn: Any, todo_id: uuid.UUID, owner: uuid.UUID, tags: list[str]) -> None:
+async def write_tags(conn: Any, todo_id: uuid.UUID, list_id: uuid.UUID, tags: list[str]) -> None:
     if tags:
-        ids = [uuid.uuid5(owner, tag) for tag in tags]
-        await conn.execute(INSERT_TAGS, ids, owner, tags)
+        ids = [uuid.uuid5(list_id, tag) for tag in tags]
+        await conn.execute(INSERT_TAGS, ids, list_id, tags)
         await conn.execute(INSERT_LINKS, todo_id, ids, list(range(len(tags))))
 
 
+def list_id_of(body: dict[str, Any], user: uuid.UUID) -> uuid.UUID:
+    """The list a create goes to: `list_id`, or the caller's Inbox (whose id is the user's)."""
+    value = body.get("list_id")
+    if value is None:
+        return user
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError) as error:
+        raise Problem(422, "list_id is not a UUID") from error
+
+
 async def create_todo(request: Request) -> Response:
-    owner = user_of(request)
+    user = user_of(request)
     body = await body_of(request)
+    list_id = list_id_of(body, user)
     title = clean_title(body.get("title"))
     description = body.get("description", "")
     if not isinstance(description, str) or len(description) > 10_000:
@@ -251,21 +293,24 @@ async def create_todo(request: Request) -> Response:
     due, tags = clean_due(body.get("due_date")), clean_tags(body.get("tags", []))
     todo_id, now = uuid.uuid4(), datetime.now(UTC)
     async with pool(request).acquire() as conn, conn.transaction():
+        may_write(await conn.fetchval(HOLD_ROLE, list_id, user))
         await conn.execute(
-            INSERT_TODO, todo_id, owner, title, title.lower(), description, priority, due, now
+            INSERT_TODO, todo_id, list_id, title, title.lower(), description, priority, due, now
         )
-        await write_tags(conn, todo_id, owner, tags)
-    row = (todo_id, title, description, "open", priority, due, now, now, None, 1)
+        await write_tags(conn, todo_id, list_id, tags)
+    row = (todo_id, title, description, "open", priority, due, now, now, None, 1, list_id)
     location = f"/api/v1/todos/{todo_id}"
     return todo_response(todo_json(row, tags), 201, Location=location)
 
 
 async def update_todo(request: Request) -> Response:
-    owner, todo_id = user_of(request), todo_id_of(request)
+    user, todo_id = user_of(request), todo_id_of(request)
     body = await body_of(request)
     if_match = request.headers.get("if-match")
     async with pool(request).acquire() as conn, conn.transaction():
-        current = await fetch_todo(conn, todo_id, owner)
+        current, role = await fetch_todo(conn, todo_id, user, HOLD_TODO)
+        may_write(role)
+        list_id = uuid.UUID(current["list_id"])
         if if_match is not None and if_match.strip() != f'"{current["version"]}"':
             raise Problem(412, "The resource has changed since the version in If-Match.")
         new = dict(current)
@@ -300,7 +345,7 @@ async def update_todo(request: Request) -> Response:
         status = await conn.execute(
             UPDATE_TODO,
             todo_id,
-            owner,
+            list_id,
             current["version"],
             new["title"],
             new["title"].lower(),
@@ -315,7 +360,7 @@ async def update_todo(request: Request) -> Response:
         if status != "UPDATE 1":
             raise Problem(412, "The resource has changed since the version in If-Match.")
         await conn.execute(DELETE_LINKS, todo_id)
-        await write_tags(conn, todo_id, owner, new["tags"])
+        await write_tags(conn, todo_id, list_id, new["tags"])
     return todo_response(new)
 
 

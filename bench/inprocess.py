@@ -62,13 +62,17 @@ def load_app(name: str, secret: str) -> App:
 
 
 async def samples() -> list[tuple[str, str]]:
-    """(owner id, todo id) of 4,000 todos of every user."""
+    """(user id, todo id) of 4,000 todos of every list, each with a member of its list (who
+    creates into their own Inbox)."""
     connection = await asyncpg.connect(DSN)
     try:
-        rows = await connection.fetch("SELECT owner_id, id FROM todos TABLESAMPLE SYSTEM (5)")
+        rows = await connection.fetch(
+            "SELECT DISTINCT ON (t.id) m.user_id, t.id FROM todos t TABLESAMPLE SYSTEM (5) "
+            "JOIN memberships m ON m.list_id = t.list_id"
+        )
     finally:
         await connection.close()
-    return [(str(row["owner_id"]), str(row["id"])) for row in rows[:4000]]
+    return [(str(row["user_id"]), str(row["id"])) for row in rows[:4000]]
 
 
 def request(kind: str, token: str, todo_id: str) -> tuple[dict[str, Any], bytes]:
@@ -98,10 +102,10 @@ def request(kind: str, token: str, todo_id: str) -> tuple[dict[str, Any], bytes]
 
 class Driver:
     def __init__(self, app: App, kind: str, secret: str, todos: list[tuple[str, str]]) -> None:
-        owners = sorted({owner for owner, _ in todos})
-        minted = seed.mint_tokens(secret, [uuid.UUID(owner) for owner in owners])
-        tokens = dict(zip(owners, minted, strict=True))
-        self.requests = [request(kind, tokens[owner], todo) for owner, todo in todos]
+        users = sorted({user for user, _ in todos})
+        minted = seed.mint_tokens(secret, [uuid.UUID(user) for user in users])
+        tokens = dict(zip(users, minted, strict=True))
+        self.requests = [request(kind, tokens[user], todo) for user, todo in todos]
         self.app = app
         self.statuses: Counter[int] = Counter()
 

@@ -314,11 +314,25 @@ def write_data(
     )
     lists = [
         f"{u} status={status}&tag={seed.tag_name(t)}&limit=50"
-        for t in range(seed.TAGS_PER_USER)
+        for t in range(seed.TAGS_PER_LIST)
         for status in ("open", "done")
         for u in range(len(dataset.users))
     ]
     (data / "lists.txt").write_text("".join(f"{line}\n" for line in lists))
+    (data / "creates.txt").write_text("".join(f"{u} {target}\n" for u, target in creates(dataset)))
+
+
+def creates(dataset: Dataset, per_user: int = 10) -> list[tuple[int, str]]:
+    """(user index, list id, or "-" for the Inbox) of W3's creates, users round robin: as the
+    seeded todos are spread, 70% go to the Inbox (no `list_id`) and the rest, in turn, to the
+    shared lists the user may write to."""
+    shared = per_user - round(per_user * seed.INBOX_SHARE)
+    plans: list[list[str]] = []
+    for u in range(len(dataset.users)):
+        writable = [str(todo_list.id) for todo_list in dataset.writable(u)]
+        into = [writable[k % len(writable)] for k in range(shared)] if writable else []
+        plans.append(into + ["-"] * (per_user - len(into)))
+    return [(u, plan[n]) for n in range(per_user) for u, plan in enumerate(plans)]
 
 
 def result_of(rows: int, workers: int, app: str, workload: str, raw: dict[str, Any]) -> Result:

@@ -1,7 +1,7 @@
 -- Shared by the workload scripts: data files, per-thread state and the result line.
 --
 -- Environment (set by bench/run.py):
---   BENCH_DATA   directory with tokens.txt, reads.txt, patches.txt, lists.txt
+--   BENCH_DATA   directory with tokens.txt, reads.txt, patches.txt, lists.txt, creates.txt
 --   BENCH_NONCE  differs per run, so every PATCH really changes the todo
 --   BENCH_CAP    most requests a thread sends in a write workload (bounds the rows written)
 local M = {}
@@ -44,6 +44,12 @@ function M.patch_share(tid, nthreads)
     end
   end
   return mine, versions
+end
+
+-- The `"list_id":"..",` a create carries, or "" for one into the caller's Inbox ("-").
+function M.into(list_id)
+  if list_id == "-" then return "" end
+  return '"list_id":"' .. list_id .. '",'
 end
 
 -- Reads a todo's id and version from a single-todo response body.

@@ -4,14 +4,15 @@ package.path = os.getenv("BENCH_LUA") .. "/?.lua;" .. package.path
 local c = require("common")
 setup, done = c.setup, c.done
 
-local tokens, reads, lists, mine, versions, n, r, l, p, seen
+local tokens, reads, lists, creates, mine, versions, n, r, l, k, p, seen
 local priorities = { "low", "normal", "high" }
 bad = 0
 
 function init(args)
   tokens, reads, lists = c.lines("tokens.txt"), c.lines("reads.txt"), c.lines("lists.txt")
+  creates = c.lines("creates.txt")
   mine, versions = c.patch_share(tid, tonumber(os.getenv("BENCH_THREADS")))
-  n, r, l, p, seen = 0, (tid * 7919) % #reads, (tid * 31) % #lists, 0, 0
+  n, r, l, k, p, seen = 0, (tid * 7919) % #reads, (tid * 31) % #lists, 0, 0, 0
 end
 
 local function auth(user, json)
@@ -30,10 +31,11 @@ function request()
     l = l % #lists + 1
     return wrk.format("GET", "/api/v1/todos?" .. lists[l][2], auth(lists[l][1]))
   elseif slot == 8 then
+    k = k % #creates + 1
     local body = string.format(
-      '{"title":"Mixed %s %d-%d","priority":"%s","tags":["tag%02d","tag%02d"]}',
-      c.nonce, tid, n, priorities[n % 3 + 1], n % 20, (n * 7 + 3) % 20)
-    return wrk.format("POST", "/api/v1/todos", auth(n % #tokens, true), body)
+      '{%s"title":"Mixed %s %d-%d","priority":"%s","tags":["tag%02d","tag%02d"]}',
+      c.into(creates[k][2]), c.nonce, tid, n, priorities[n % 3 + 1], n % 20, (n * 7 + 3) % 20)
+    return wrk.format("POST", "/api/v1/todos", auth(creates[k][1], true), body)
   end
   p = p % #mine + 1
   local t = mine[p]
