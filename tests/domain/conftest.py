@@ -48,6 +48,25 @@ async def owner(uow: MemoryUnitOfWorkFactory) -> UUID:
 
 @pytest.fixture
 async def stranger(uow: MemoryUnitOfWorkFactory) -> UUID:
+    """A registered user who belongs to no list but their Inbox."""
+    return await registered(uow)
+
+
+@pytest.fixture
+async def editor(uow: MemoryUnitOfWorkFactory) -> UUID:
+    """A registered user, for a test to make an editor of a list."""
+    return await registered(uow)
+
+
+@pytest.fixture
+async def viewer(uow: MemoryUnitOfWorkFactory) -> UUID:
+    """A registered user, for a test to make a viewer of a list."""
+    return await registered(uow)
+
+
+@pytest.fixture
+async def actor(uow: MemoryUnitOfWorkFactory) -> UUID:
+    """A registered user, for a test to give whichever role it is about."""
     return await registered(uow)
 
 
