@@ -298,3 +298,54 @@ async def test_no_write_of_a_member_succeeds_after_their_removal_returned(
     assert sum(title.startswith("created ") for title in titles) == succeeded["create"]
     assert sum(title.startswith("moved ") for title in titles) == succeeded["move in"]
     assert (await todos.get(owner, task.id)).version == 1 + succeeded["rename"]
+
+
+# --- a list deleted while one of its todos moves out ---------------------------------------
+class DeletingLists(MemoryTodoListRepository):
+    """Marks the list deleted, then lets `meanwhile` run before the unit of work commits."""
+
+    def __init__(
+        self, transaction: Transaction, meanwhile: Callable[[], Awaitable[object]]
+    ) -> None:
+        super().__init__(transaction)
+        self._meanwhile = meanwhile
+
+    async def delete(self, list_id: UUID) -> bool:
+        deleted = await super().delete(list_id)
+        await self._meanwhile()
+        return deleted
+
+
+class DeletingUnitOfWork(MemoryUnitOfWork):
+    def __init__(self, store: MemoryStore, meanwhile: Callable[[], Awaitable[object]]) -> None:
+        super().__init__(store)
+        self.lists = DeletingLists(self._tx, meanwhile)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=NotFound,
+    reason="the memory adapter's list deletion drops every todo that was in the list when "
+    "it was read, not those still in it when the deletion commits",
+)
+async def test_a_todo_moved_out_before_its_old_list_is_deleted_stays_in_its_new_list(
+    uow: MemoryUnitOfWorkFactory, owner: UUID, editor: UUID
+) -> None:
+    """The move is acknowledged before the deletion commits: the todo is no longer in the list
+    that goes, so the deletion (a cascade over the list's todos, as stored when it commits)
+    must not take it."""
+    clock = FixedClock()
+    todos = TodoService(uow, clock)
+    old = await share(uow, owner, {editor: Role.EDITOR}, name="old")
+    new = await share(uow, owner, {editor: Role.EDITOR}, name="new")
+    todo = await todos.create(editor, NewTodo(title="t", list_id=old.id))
+    moved: list[Todo] = []
+
+    async def move() -> None:
+        moved.append(await todos.move(editor, todo.id, new.id))
+
+    lists = ListService(lambda: DeletingUnitOfWork(uow.store, move), clock)
+    await lists.delete(owner, old.id)
+
+    assert [m.list_id for m in moved] == [new.id]
+    assert await todos.get(editor, todo.id) == moved[0]
