@@ -42,7 +42,7 @@ def users(uow: MemoryUnitOfWorkFactory, hasher: FakeHasher, clock: FixedClock) -
 
 @pytest.fixture
 async def owner(uow: MemoryUnitOfWorkFactory) -> UUID:
-    """A registered user's id: a todo's owner must be one."""
+    """A registered user, with their Inbox (owned by them)."""
     return await registered(uow)
 
 

@@ -255,14 +255,14 @@ async def test_a_move_into_the_list_it_is_in_changes_nothing(
     assert await todos.update(editor, task.id, TodoChanges(list_id=team.id)) == task
 
 
-async def test_a_move_needs_the_right_to_move_in_the_target_list(
+async def test_a_move_needs_the_right_to_move_in_both_lists(
     uow: MemoryUnitOfWorkFactory, todos: TodoService, task: Todo, owner: UUID, viewer: UUID
 ) -> None:
-    """`viewer` is an editor of the target list, but only a viewer of the source: refused."""
+    """Refused to a viewer of the source who edits the target, and the other way round."""
     target = await share(uow, owner, {viewer: Role.EDITOR}, name="target")
     with pytest.raises(Forbidden):
         await todos.move(viewer, task.id, target.id)
-    # and the other way: an editor of the source who is only a viewer of the target
+    # an owner of the source (their Inbox) who is only a viewer of the target
     mine = await todos.create(viewer, NewTodo(title="viewer's own"))
     readonly = await share(uow, owner, {viewer: Role.VIEWER}, name="read only")
     with pytest.raises(Forbidden):
