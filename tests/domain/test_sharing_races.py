@@ -322,12 +322,6 @@ class DeletingUnitOfWork(MemoryUnitOfWork):
         self.lists = DeletingLists(self._tx, meanwhile)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NotFound,
-    reason="the memory adapter's list deletion drops every todo that was in the list when "
-    "it was read, not those still in it when the deletion commits",
-)
 async def test_a_todo_moved_out_before_its_old_list_is_deleted_stays_in_its_new_list(
     uow: MemoryUnitOfWorkFactory, owner: UUID, editor: UUID
 ) -> None:
