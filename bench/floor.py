@@ -169,12 +169,13 @@ def list_sql(filters: tuple[str, ...]) -> str:
     (list_id, created_at, id) index, and the page is the first `limit` of those; the tag
     names are gathered for the page's rows only."""
     if filters not in _LIST_SQL:
-        where = ["t.list_id = m.list_id"]
+        where, lists = ["t.list_id = m.list_id"], "memberships m"
         for n, name in enumerate(filters, start=3):
-            if name == "tag":  # as the service: the tag's id in the list, a probe per todo
+            if name == "tag":  # as the service: the tag's id in each list, a probe per todo
+                lists += f" JOIN tags g ON g.list_id = m.list_id AND g.name = ${n}"
                 where.append(
-                    f"EXISTS (SELECT 1 FROM todo_tags tt WHERE tt.todo_id = t.id AND tt.tag_id "
-                    f"= (SELECT g.id FROM tags g WHERE g.list_id = m.list_id AND g.name = ${n}))"
+                    "EXISTS (SELECT 1 FROM todo_tags tt WHERE tt.todo_id = t.id "
+                    "AND tt.tag_id = g.id)"
                 )
             elif name == "after":
                 where.append(f"t.created_at <= ${n} AND (t.created_at < ${n} OR t.id < ${n + 1})")
@@ -182,8 +183,8 @@ def list_sql(filters: tuple[str, ...]) -> str:
                 where.append(f"t.{name} = ${n}")
         order = "ORDER BY {0}created_at DESC, {0}id DESC LIMIT $2"
         _LIST_SQL[filters] = (
-            f"SELECT {FIELDS}, {TAG_NAMES} FROM (SELECT x.* FROM memberships m CROSS JOIN "
-            f"LATERAL (SELECT {COLUMNS} FROM todos t WHERE {' AND '.join(where)} "
+            f"SELECT {FIELDS}, {TAG_NAMES} FROM (SELECT x.* FROM {lists} CROSS JOIN LATERAL "
+            f"(SELECT {COLUMNS} FROM todos t WHERE {' AND '.join(where)} "
             f"{order.format('t.')}) x WHERE m.user_id = $1 {order.format('x.')}) p "
             f"{order.format('')}"
         )

@@ -473,17 +473,11 @@ async def explain_w2(dsn: str, dataset: Dataset) -> str:
         True,
         statements.CursorKind.NONE,
         frozenset({statements.Filter.STATUS, statements.Filter.TAG}),
-        True,  # the tag names as an array column, as the repository asks on PostgreSQL
+        True,  # PostgreSQL's form: a LATERAL per list, the tag names as an array column
     )
     compiled = statement.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[no-untyped-call]
-    owner = dataset.users[0]
-    values = {
-        "owner_id": owner,
-        "status": "open",
-        "tag": "tag07",  # before the filter probed the tag's id
-        "tag_id": seed.tag_id(owner, "tag07"),
-        "limit": 51,
-    }
+    user = dataset.users[0]
+    values = {"user_id": user, "status": "open", "tag": "tag07", "limit": 51}
     names = compiled.positiontup or []
     params = [values[name] for name in names]
     connection = await asyncpg.connect(dsn)
@@ -499,7 +493,7 @@ async def explain_w2(dsn: str, dataset: Dataset) -> str:
     finally:
         await connection.close()
     plan = "\n".join(row[0] for row in rows)
-    return f"{compiled}\n\n{plan}".replace(str(dataset.users[0]), "<owner>")
+    return f"{compiled}\n\n{plan}".replace(str(user), "<user>")
 
 
 def log(message: str) -> None:
