@@ -156,7 +156,7 @@ async def _todo_step(
         return response
     assert target_list is not None
     response = await http.patch(url, json={"list_id": target_list}, headers=headers)
-    expected = _gate(role, _EDITING)
+    expected: int | None = _gate(role, _EDITING)
     if expected is None and target_list != model.todos[todo]:
         expected = _gate(model.role(user, target_list), _EDITING)
     _expect(response, expected or 200)
@@ -195,17 +195,17 @@ async def _list_step(
     if kind == "share":
         body = {"email": model.accounts[member].email, "role": role_name}
         response = await http.post(f"{url}/members", json=body, headers=headers)
-        expected = _gate(role, {"owner"})
-        if expected is None:
+        refused = _gate(role, {"owner"})
+        if refused is None:
             assert shared is not None
-            expected = 409 if shared.inbox or member in shared.members else 201
-        _expect(response, expected)
-        if expected == 201:
+            refused = 409 if shared.inbox or member in shared.members else None
+        _expect(response, refused or 201)
+        if refused is None:
             assert shared is not None
             shared.members[member] = role_name
         return response
     leaving = kind == "remove_member" and member == user
-    expected = _gate(role, {"owner", "editor", "viewer"} if leaving else {"owner"})
+    expected: int | None = _gate(role, {"owner", "editor", "viewer"} if leaving else {"owner"})
     if expected is None:
         assert shared is not None
         current = shared.members.get(member)
