@@ -173,9 +173,11 @@ def list_sql(filters: tuple[str, ...]) -> str:
         for n, name in enumerate(filters, start=3):
             if name == "tag":  # as the service: the tag's id in each list, a probe per todo
                 lists += f" JOIN tags g ON g.list_id = m.list_id AND g.name = ${n}"
+                # OFFSET 0, as the service: the probe stays a probe, never a join with every
+                # tagged todo of the list.
                 where.append(
                     "EXISTS (SELECT 1 FROM todo_tags tt WHERE tt.todo_id = t.id "
-                    "AND tt.tag_id = g.id)"
+                    "AND tt.tag_id = g.id OFFSET 0)"
                 )
             elif name == "after":
                 where.append(f"t.created_at <= ${n} AND (t.created_at < ${n} OR t.id < ${n + 1})")
