@@ -413,7 +413,7 @@ def measure(
                 if options.warmup > 0:
                     write_data(data, tokens, dataset, current_versions(dsn, dataset))
                     run_wrk(options, server.base, workload, options.warmup, data, nonce + "w")
-                    settle()
+                    settle(options)
                 write_data(data, tokens, dataset, current_versions(dsn, dataset))
                 sessions = asyncio.run(sessions_opened(options.dsn_server, options.database))
                 server_cpu, database, load = (
@@ -445,15 +445,41 @@ def measure(
                 )
                 if result.errors:
                     log(f"    {app} log:\n{server.log_tail()}")
-                settle()
+                settle(options)
                 if workload in WRITES:
                     asyncio.run(seed.remove_created(dsn, dataset.seeded_before))
     return results
 
 
-def settle() -> None:
-    """Let the requests still in flight when wrk stopped finish (their writes included)."""
+SETTLE_TIMEOUT = 30.0
+
+
+def settle(options: Options) -> None:
+    """Let the requests still in flight when wrk stopped finish (their writes included): a
+    patch that commits after the next workload read the versions would make its first
+    If-Match stale. Waits until no session on the bench database is busy (twice in a row:
+    a request waiting for a pooled connection gets one at once), at least half a second."""
     time.sleep(0.5)
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    quiet = 0
+    while quiet < 2 and time.monotonic() < deadline:
+        busy = asyncio.run(busy_sessions(options.dsn_server, options.database))
+        quiet = quiet + 1 if busy == 0 else 0
+        time.sleep(0.1)
+
+
+async def busy_sessions(server_dsn: str, database: str) -> int:
+    """Sessions on `database` running a statement or inside a transaction (asked from another
+    database)."""
+    connection = await asyncpg.connect(server_dsn)
+    try:
+        busy: int = await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state <> 'idle'",
+            database,
+        )
+    finally:
+        await connection.close()
+    return busy
 
 
 def current_versions(dsn: str, dataset: Dataset) -> dict[uuid.UUID, int]:
