@@ -73,6 +73,7 @@ class Fuzzer:
     list_ids: list[str]  # the user's Inbox, a list they own and one shared with them
     member_ids: list[str]  # the user, and a member of both their lists
     list_cursor: str  # a `next_cursor` of the listing of lists
+    invitee: str  # the e-mail of a user who is a member of no list of the user's yet
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -80,8 +81,9 @@ def fuzzer(request: pytest.FixtureRequest) -> Iterator[Fuzzer]:
     """The app on one storage backend (schemathesis runs its lifespan, on its own event loop),
     and a registered user of it (so that the fuzzed requests get past authentication) with
     some todos (so that reads and changes of one reach an existing todo, not only 404), a list
-    of their own shared with another user, and that user's list shared with them (so that the
-    list and member operations reach existing lists and members too)."""
+    of their own shared with another user, that user's list shared with them, and a third
+    user to share with (so that the list and member operations reach existing lists and
+    members too)."""
     backend: str = request.param
     url = None if backend == "memory" else asyncio.run(migrated_url(backend))
     settings = settings_for("memory") if url is None else settings_for("sql", url)
@@ -95,6 +97,7 @@ def fuzzer(request: pytest.FixtureRequest) -> Iterator[Fuzzer]:
             transport = httpx.ASGITransport(app=setup)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 account, other = await new_account(client), await new_account(client)
+                invitee = await new_account(client)
                 own = await create_list(client, account, "own")
                 theirs = await create_list(client, other, "theirs")
                 await share(client, account, own["id"], other, "viewer")
@@ -121,6 +124,7 @@ def fuzzer(request: pytest.FixtureRequest) -> Iterator[Fuzzer]:
                     list_ids,
                     [account.id, other.id],
                     lists.json()["next_cursor"],
+                    invitee.email,
                 )
 
     yield asyncio.run(set_up())
@@ -160,6 +164,10 @@ def _aim_at_existing_things(case: Case[Any], fuzzer: Fuzzer) -> None:
             continue
         if (aimed := _half_of(values.get("list_id"), fuzzer.list_ids)) is not None:
             values["list_id"] = aimed
+    # Sharing with a registered user: the first such share of a list succeeds.
+    body = case.body
+    if isinstance(body, dict) and _half_of(body.get("email"), [fuzzer.invitee]) is not None:
+        body["email"] = fuzzer.invitee
 
 
 def _aim_at_issued_cursors(case: Case[Any], fuzzer: Fuzzer) -> None:
