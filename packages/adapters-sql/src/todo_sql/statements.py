@@ -412,8 +412,9 @@ DELETE_LIST: Delete = delete(lists).where(lists.c.id == bindparam("list_id"))
 
 class CodePoints(ColumnElement[Any]):
     """Text compared code point by code point, as Python compares `str`: `COLLATE "C"` on
-    PostgreSQL (whose database collation may be a language's); SQLite's default BINARY and
-    the tables' utf8mb4_bin on MariaDB/MySQL already are."""
+    PostgreSQL (whose database collation may be a language's); SQLite's BINARY already is.
+    MariaDB/MySQL: a binary collation without padding (the tables' utf8mb4_bin pads with
+    spaces, so there "a" sorted after "a\x01")."""
 
     inherit_cache = True
 
@@ -434,6 +435,17 @@ def _code_points(element: CodePoints, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(CodePoints, "postgresql")
 def _code_points_postgresql(element: CodePoints, compiler: SQLCompiler, **kw: Any) -> str:
     return f'{compiler.process(element.column, **kw)} COLLATE "C"'
+
+
+@compiles(CodePoints, "mysql")
+@compiles(CodePoints, "mariadb")
+def _code_points_mysql(element: CodePoints, compiler: SQLCompiler, **kw: Any) -> str:
+    collation = (
+        "utf8mb4_nopad_bin"
+        if getattr(compiler.dialect, "is_mariadb", False)
+        else "utf8mb4_0900_bin"
+    )
+    return f"{compiler.process(element.column, **kw)} COLLATE {collation}"
 
 
 @cache
