@@ -274,3 +274,23 @@ async def test_deleting_a_todo_deletes_its_tag_links_only(
         links = await uow.connection.scalar(text("SELECT count(*) FROM todo_tags"))
         assert links == 1
         assert await uow.todos.get(owner, kept.id) == TodoAccess(kept, Role.OWNER)
+
+
+async def test_lists_come_by_name_code_point_by_code_point(
+    sql: SqlUnitOfWorkFactory, owner: UUID
+) -> None:
+    """Regression: MariaDB's utf8mb4_bin pads with spaces, so "a" came after "a\\x01" there
+    (and a cursor between them skipped or repeated lists)."""
+    names = ["a", "a\x01", "a\x01b", "a b", "a\x1f", "B", "b", "ä", "a" * 100]
+    for name in names:
+        await share(sql, owner, {}, name=name)
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        async with sql() as uow:
+            page = await uow.lists.list_for(owner, PageRequest(1, cursor), Role.OWNER)
+        seen.extend(access.todo_list.name for access in page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == sorted([*names, INBOX_NAME])

@@ -234,7 +234,7 @@ def _todo_predicates(
     cursor: CursorKind,
     filters: frozenset[Filter],
     tag_id: Any,
-    postgresql: bool,
+    on_postgresql: bool,
 ) -> list[ColumnElement[bool]]:
     """What a todo of the page satisfies within its list: the filters (the tag by its id in
     that list, `tag_id`) and the position after the cursor."""
@@ -250,7 +250,7 @@ def _todo_predicates(
         probe: Select[Any] = select(literal_column("1")).where(
             todo_tags.c.todo_id == todos.c.id, todo_tags.c.tag_id == tag_id
         )
-        if postgresql:
+        if on_postgresql:
             # OFFSET 0 keeps PostgreSQL from turning the EXISTS into a join: inside a
             # LATERAL its estimate of a list's tagged todos is an average over all lists, far
             # too low for a large list, and it then read and joined every todo of the list.
@@ -278,14 +278,14 @@ def list_todos(
     descending: bool,
     cursor: CursorKind,
     filters: frozenset[Filter],
-    postgresql: bool = False,
+    on_postgresql: bool = False,
 ) -> Select[Any]:
     """The page statement: the todos of every list of the user (`list_id` only, with
     `Filter.LIST_ID`). Parameters `user_id`, `limit`, one per filter in `filters` (`list_id`,
     `status`, `priority` (rank), `tag`, `due_before`, `due_after`, `pattern`) and, after a
     cursor, `cursor_value` and `cursor_id`.
 
-    With `postgresql`: a LATERAL subquery per membership takes each list's first `limit` in
+    With `on_postgresql`: a LATERAL subquery per membership takes each list's first `limit` in
     order (a walk of its (list_id, sort, id) index that stops there), and only those are
     merged and cut to `limit`, so a page costs what it shows times the number of lists,
     whatever the number of todos; each row ends with the array of its tag names
@@ -297,8 +297,8 @@ def list_todos(
     tag_of_list = and_(
         _wanted_tag.c.list_id == memberships.c.list_id, _wanted_tag.c.name == bindparam("tag")
     )
-    where = _todo_predicates(key, descending, cursor, filters, _wanted_tag.c.id, postgresql)
-    if not postgresql:
+    where = _todo_predicates(key, descending, cursor, filters, _wanted_tag.c.id, on_postgresql)
+    if not on_postgresql:
         joined = todos.join(memberships, and_(memberships.c.list_id == todos.c.list_id, member))
         if with_tag:
             joined = joined.join(_wanted_tag, tag_of_list)
@@ -332,8 +332,8 @@ def list_todos(
 # The default listing, built at import like the other hot statements.
 for _descending in (True, False):
     for _kind in (CursorKind.NONE, CursorKind.VALUE):
-        for _postgresql in (True, False):
-            list_todos(SortKey.CREATED_AT, _descending, _kind, frozenset(), _postgresql)
+        for _on_postgresql in (True, False):
+            list_todos(SortKey.CREATED_AT, _descending, _kind, frozenset(), _on_postgresql)
 
 
 # --- todos: writes ---------------------------------------------------------------------------
@@ -412,8 +412,9 @@ DELETE_LIST: Delete = delete(lists).where(lists.c.id == bindparam("list_id"))
 
 class CodePoints(ColumnElement[Any]):
     """Text compared code point by code point, as Python compares `str`: `COLLATE "C"` on
-    PostgreSQL (whose database collation may be a language's); SQLite's default BINARY and
-    the tables' utf8mb4_bin on MariaDB/MySQL already are."""
+    PostgreSQL (whose database collation may be a language's); SQLite's BINARY already is.
+    MariaDB/MySQL: a binary collation without padding (the tables' utf8mb4_bin pads with
+    spaces, so there "a" sorted after "a\x01")."""
 
     inherit_cache = True
 
@@ -434,6 +435,17 @@ def _code_points(element: CodePoints, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(CodePoints, "postgresql")
 def _code_points_postgresql(element: CodePoints, compiler: SQLCompiler, **kw: Any) -> str:
     return f'{compiler.process(element.column, **kw)} COLLATE "C"'
+
+
+@compiles(CodePoints, "mysql")
+@compiles(CodePoints, "mariadb")
+def _code_points_mysql(element: CodePoints, compiler: SQLCompiler, **kw: Any) -> str:
+    collation = (
+        "utf8mb4_nopad_bin"
+        if getattr(compiler.dialect, "is_mariadb", False)
+        else "utf8mb4_0900_bin"
+    )
+    return f"{compiler.process(element.column, **kw)} COLLATE {collation}"
 
 
 @cache
