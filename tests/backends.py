@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqldb import sql_factory
-from todo_domain import SharingUnitOfWorkFactory, UnitOfWorkFactory
+from todo_domain import UnitOfWorkFactory
 from todo_memory import MemoryUnitOfWorkFactory
 
 Backend = Callable[[], AbstractAsyncContextManager[UnitOfWorkFactory]]
-SharingBackend = Callable[[], AbstractAsyncContextManager[SharingUnitOfWorkFactory]]
 
 
 @asynccontextmanager
@@ -45,16 +44,4 @@ BACKENDS: dict[str, Backend] = {
     "sqlite": sqlite,
     "postgresql": postgresql,
     "mariadb": mariadb,
-}
-
-
-@asynccontextmanager
-async def memory_sharing() -> AsyncIterator[SharingUnitOfWorkFactory]:
-    yield MemoryUnitOfWorkFactory()
-
-
-# The backends that store shared lists (`SharingUnitOfWork`): the contracts of lists and
-# memberships run against these. A backend joins by one line here.
-SHARING_BACKENDS: dict[str, SharingBackend] = {
-    "memory": memory_sharing,
 }

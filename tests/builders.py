@@ -12,15 +12,20 @@ from typing import Any
 from uuid import UUID
 
 from todo_domain import (
+    INBOX_NAME,
+    Membership,
     PageRequest,
     Priority,
+    Role,
     Sort,
     SortKey,
     Status,
     Todo,
     TodoFilter,
+    TodoList,
     UnitOfWorkFactory,
     User,
+    inbox_id,
     new_id,
 )
 
@@ -38,11 +43,12 @@ def at(n: int) -> datetime:
 
 
 def make_todo(owner_id: UUID, **fields: Any) -> Todo:
-    """A valid todo; `created_at` defaults to a fresh, distinct moment."""
+    """A valid todo in the Inbox of `owner_id` (unless `list_id` says otherwise);
+    `created_at` defaults to a fresh, distinct moment."""
     created_at = fields.pop("created_at", None) or at(next(_serial))
     values: dict[str, Any] = {
         "id": new_id(),
-        "owner_id": owner_id,
+        "list_id": inbox_id(owner_id),
         "title": "a todo",
         "created_at": created_at,
         "updated_at": created_at,
@@ -51,6 +57,11 @@ def make_todo(owner_id: UUID, **fields: Any) -> Todo:
     if values.get("status") is Status.DONE and "completed_at" not in fields:
         values["completed_at"] = created_at + timedelta(minutes=5, microseconds=17)
     return Todo(**values)
+
+
+def inbox_owner(todo: Todo) -> UUID:
+    """The user whose Inbox holds `todo` (an Inbox's id is its user's)."""
+    return todo.list_id
 
 
 def make_user(email: str | None = None, **fields: Any) -> User:
@@ -77,30 +88,71 @@ def changed(todo: Todo, **fields: Any) -> Todo:
 
 
 async def register_owners(uow_factory: UnitOfWorkFactory, *owner_ids: UUID) -> None:
-    """A user for each of `owner_ids`, in one committed unit of work: a todo's owner must be a
-    registered user on every backend."""
+    """A user for each of `owner_ids`, with their Inbox (owned by them), in one committed
+    unit of work: a todo's list must be stored, and its reader a member, on every backend."""
     async with uow_factory() as uow:
         for owner_id in owner_ids:
-            await uow.users.add(make_user(id=owner_id))
+            user = make_user(id=owner_id)
+            await uow.users.add(user)
+            await uow.lists.add(inbox_of(user))
+            await uow.memberships.add(Membership(inbox_id(owner_id), owner_id, Role.OWNER))
+
+
+def inbox_of(user: User) -> TodoList:
+    return TodoList(
+        id=inbox_id(user.id),
+        name=INBOX_NAME,
+        created_at=user.created_at,
+        updated_at=user.created_at,
+        inbox_of=user.id,
+    )
+
+
+def make_list(name: str = "a list", **fields: Any) -> TodoList:
+    created_at = fields.pop("created_at", None) or at(next(_serial))
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "name": name,
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
+    values.update(fields)
+    return TodoList(**values)
+
+
+async def share(
+    uow_factory: UnitOfWorkFactory, owner_id: UUID, members: dict[UUID, Role], name: str = "shared"
+) -> TodoList:
+    """A new list owned by `owner_id`, with `members` (registered users) in their roles."""
+    todo_list = make_list(name)
+    async with uow_factory() as uow:
+        await uow.lists.add(todo_list)
+        await uow.memberships.add(Membership(todo_list.id, owner_id, Role.OWNER))
+        for user_id, role in members.items():
+            await uow.memberships.add(Membership(todo_list.id, user_id, role))
+    return todo_list
 
 
 async def store(uow_factory: UnitOfWorkFactory, todos: Iterable[Todo]) -> None:
-    """`todos`, added in one unit of work, after registering those of their owners that are
-    not users yet (in a unit of work of their own)."""
+    """`todos`, added in one unit of work, after registering the users whose Inboxes hold
+    them and who are not users yet (in a unit of work of their own). Todos in other lists
+    need those lists stored first."""
     todos = list(todos)
-    owner_ids = dict.fromkeys(todo.owner_id for todo in todos)
+    list_ids = dict.fromkeys(todo.list_id for todo in todos)
     async with uow_factory() as uow:
-        unknown = [owner_id for owner_id in owner_ids if await uow.users.get(owner_id) is None]
+        unknown = [list_id for list_id in list_ids if await uow.lists.get(list_id) is None]
     if unknown:
-        await register_owners(uow_factory, *unknown)
+        await register_owners(uow_factory, *unknown)  # an Inbox's id is its user's
     async with uow_factory() as uow:
         for todo in todos:
             await uow.todos.add(todo)
 
 
-async def fetch(uow_factory: UnitOfWorkFactory, owner_id: UUID, todo_id: UUID) -> Todo | None:
+async def fetch(uow_factory: UnitOfWorkFactory, user_id: UUID, todo_id: UUID) -> Todo | None:
+    """The todo as `user_id` sees it (None when they cannot)."""
     async with uow_factory() as uow:
-        return await uow.todos.get(owner_id, todo_id)
+        access = await uow.todos.get(user_id, todo_id)
+    return None if access is None else access.todo
 
 
 async def walk(

@@ -7,7 +7,7 @@ from uuid import UUID
 import pytest
 
 from builders import make_todo, store, titles, walk
-from todo_domain import Priority, Status, Todo, TodoFilter, UnitOfWorkFactory, new_id
+from todo_domain import Priority, Status, Todo, TodoFilter, UnitOfWorkFactory, inbox_id, new_id
 
 
 def dataset(owner: UUID) -> list[Todo]:
@@ -169,7 +169,7 @@ async def test_filter(uow_factory: UnitOfWorkFactory, owner: UUID, case: Case) -
     found = await walk(uow_factory, owner, case.filter)
     assert titles(found) == case.expected
     assert len(found) == len(case.expected)
-    assert all(todo.owner_id == owner for todo in found)
+    assert all(todo.list_id == inbox_id(owner) for todo in found)
 
 
 @pytest.mark.parametrize("name", ["text buy", "tag home", "status open", "due window"])

@@ -1,28 +1,31 @@
-"""TodoListRepository and MembershipRepository contract, over every backend that stores shared
-lists (`SHARING_BACKENDS`): compare-and-set lists, one Inbox per user, keyset pages by name
-then id, members keyed by (list, user) that need a stored list and user, the cascade of a
-list's deletion, and commit/rollback like every other repository."""
+"""TodoListRepository and MembershipRepository contract, over every backend: compare-and-set
+lists, one Inbox per user, keyset pages by name then id, members keyed by (list, user) that
+need a stored list and user, the cascade of a list's deletion, and commit/rollback like every
+other repository."""
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from uuid import UUID
 
 import pytest
 
-from backends import SHARING_BACKENDS
 from builders import at, make_user
+from racing import race
 from todo_domain import (
     Conflict,
     Cursor,
     InvalidInput,
+    ListAccess,
+    Member,
     Membership,
     NotFound,
     PageRequest,
     Role,
-    SharingUnitOfWorkFactory,
     Sort,
     TodoList,
+    UnitOfWorkFactory,
+    User,
     VersionConflict,
+    inbox_id,
     new_id,
 )
 
@@ -31,31 +34,36 @@ class Boom(Exception):
     pass
 
 
-@pytest.fixture(params=list(SHARING_BACKENDS))
-async def sharing(request: pytest.FixtureRequest) -> AsyncIterator[SharingUnitOfWorkFactory]:
-    async with SHARING_BACKENDS[request.param]() as factory:
-        yield factory
+@pytest.fixture
+def sharing(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
+    return uow_factory
 
 
-async def registered(sharing: SharingUnitOfWorkFactory) -> UUID:
+async def registered(sharing: UnitOfWorkFactory) -> UUID:
     user = make_user()
     async with sharing() as uow:
         await uow.users.add(user)
     return user.id
 
 
+async def registered_user(sharing: UnitOfWorkFactory) -> User:
+    user = make_user()
+    async with sharing() as uow:
+        await uow.users.add(user)
+    return user
+
+
 @pytest.fixture
-async def user(sharing: SharingUnitOfWorkFactory) -> UUID:
+async def user(sharing: UnitOfWorkFactory) -> UUID:
     return await registered(sharing)
 
 
 def make_list(name: str = "a list", inbox_of: UUID | None = None) -> TodoList:
-    return TodoList(new_id(), name, created_at=at(1), updated_at=at(1), inbox_of=inbox_of)
+    list_id = new_id() if inbox_of is None else inbox_id(inbox_of)
+    return TodoList(list_id, name, created_at=at(1), updated_at=at(1), inbox_of=inbox_of)
 
 
-async def stored(
-    sharing: SharingUnitOfWorkFactory, owner: UUID, *lists: TodoList
-) -> tuple[TodoList, ...]:
+async def stored(sharing: UnitOfWorkFactory, owner: UUID, *lists: TodoList) -> tuple[TodoList, ...]:
     async with sharing() as uow:
         for todo_list in lists:
             await uow.lists.add(todo_list)
@@ -63,26 +71,28 @@ async def stored(
     return lists
 
 
-async def members(sharing: SharingUnitOfWorkFactory, list_id: UUID) -> list[Membership]:
+async def members(sharing: UnitOfWorkFactory, list_id: UUID) -> list[Member]:
     async with sharing() as uow:
         return await uow.memberships.members(list_id)
 
 
-async def get(sharing: SharingUnitOfWorkFactory, list_id: UUID) -> TodoList | None:
+async def roles(sharing: UnitOfWorkFactory, list_id: UUID) -> dict[UUID, Role]:
+    return {member.user_id: member.role for member in await members(sharing, list_id)}
+
+
+async def get(sharing: UnitOfWorkFactory, list_id: UUID) -> TodoList | None:
     async with sharing() as uow:
         return await uow.lists.get(list_id)
 
 
 # --- lists ---------------------------------------------------------------------------------
-async def test_a_stored_list_reads_back_equal(
-    sharing: SharingUnitOfWorkFactory, user: UUID
-) -> None:
+async def test_a_stored_list_reads_back_equal(sharing: UnitOfWorkFactory, user: UUID) -> None:
     (todo_list,) = await stored(sharing, user, make_list("Ünïcode ✓"))
     assert await get(sharing, todo_list.id) == todo_list
     assert await get(sharing, new_id()) is None
 
 
-async def test_a_taken_id_is_a_conflict(sharing: SharingUnitOfWorkFactory, user: UUID) -> None:
+async def test_a_taken_id_is_a_conflict(sharing: UnitOfWorkFactory, user: UUID) -> None:
     (todo_list,) = await stored(sharing, user, make_list())
     with pytest.raises(Conflict):
         async with sharing() as uow:
@@ -90,37 +100,40 @@ async def test_a_taken_id_is_a_conflict(sharing: SharingUnitOfWorkFactory, user:
     assert await get(sharing, todo_list.id) == todo_list
 
 
-async def test_a_user_has_at_most_one_inbox(sharing: SharingUnitOfWorkFactory, user: UUID) -> None:
+async def test_a_user_has_at_most_one_inbox(sharing: UnitOfWorkFactory, user: UUID) -> None:
     await stored(sharing, user, make_list("Inbox", inbox_of=user))
     with pytest.raises(Conflict):
         async with sharing() as uow:
             await uow.lists.add(make_list("Inbox", inbox_of=user))
+    with pytest.raises(Conflict):  # nor one of another id
+        async with sharing() as uow:
+            await uow.lists.add(replace(make_list("Inbox", inbox_of=user), id=new_id()))
     other = await registered(sharing)
     await stored(sharing, other, make_list("Inbox", inbox_of=other))
 
 
-async def test_two_units_adding_an_inbox_for_one_user_commit_one(
-    sharing: SharingUnitOfWorkFactory, user: UUID
-) -> None:
-    async def outer_commits_last() -> None:
-        async with sharing() as first:
-            await first.lists.add(make_list("Inbox", inbox_of=user))
-            async with sharing() as second:
-                await second.lists.add(make_list("Inbox", inbox_of=user))
-
+async def test_an_inbox_needs_a_stored_user(sharing: UnitOfWorkFactory) -> None:
     with pytest.raises(Conflict):
-        await outer_commits_last()
-    async with sharing() as uow:
-        assert [x.inbox_of for x in (await uow.lists.list_for(user, PageRequest())).items] == []
+        async with sharing() as uow:
+            await uow.lists.add(make_list("Inbox", inbox_of=new_id()))
+
+
+async def test_two_units_adding_an_inbox_for_one_user_commit_one(
+    sharing: UnitOfWorkFactory, user: UUID
+) -> None:
+    first, second = make_list("Inbox", inbox_of=user), make_list("Inbox", inbox_of=user)
+    error = await race(lambda uow: uow.lists.add(first), lambda uow: uow.lists.add(second), sharing)
+    assert isinstance(error, Conflict)
+    assert await get(sharing, inbox_id(user)) == first
 
 
 async def test_a_user_lists_the_lists_they_belong_to_by_name_then_id_in_pages(
-    sharing: SharingUnitOfWorkFactory, user: UUID
+    sharing: UnitOfWorkFactory, user: UUID
 ) -> None:
     names = ["b", "a", "B", "a", "ä", "z", "a"]
     mine = await stored(sharing, user, *(make_list(name) for name in names))
     await stored(sharing, await registered(sharing), make_list("not mine"))
-    seen: list[TodoList] = []
+    seen: list[ListAccess] = []
     cursor: str | None = None
     for _ in range(len(names) + 1):
         async with sharing() as uow:
@@ -130,11 +143,31 @@ async def test_a_user_lists_the_lists_they_belong_to_by_name_then_id_in_pages(
         cursor = page.next_cursor
         if cursor is None:
             break
-    assert seen == sorted(mine, key=lambda x: (x.name, x.id))  # code point order: B < a < z < ä
+    expected = sorted(mine, key=lambda x: (x.name, x.id))  # code point order: B < a < z < ä
+    assert seen == [ListAccess(todo_list, Role.OWNER) for todo_list in expected]
+
+
+async def test_a_user_lists_their_lists_in_one_role_with_that_role(
+    sharing: UnitOfWorkFactory, user: UUID
+) -> None:
+    owned, shared = (
+        await stored(sharing, user, make_list("owned")),
+        await stored(sharing, await registered(sharing), make_list("shared")),
+    )
+    async with sharing() as uow:
+        await uow.memberships.add(Membership(shared[0].id, user, Role.EDITOR))
+    async with sharing() as uow:
+        assert (await uow.lists.list_for(user, PageRequest())).items == (
+            ListAccess(owned[0], Role.OWNER),
+            ListAccess(shared[0], Role.EDITOR),
+        )
+        editing = await uow.lists.list_for(user, PageRequest(), Role.EDITOR)
+        assert editing.items == (ListAccess(shared[0], Role.EDITOR),)
+        assert (await uow.lists.list_for(user, PageRequest(), Role.VIEWER)).items == ()
 
 
 async def test_a_cursor_of_a_todo_listing_is_invalid_input(
-    sharing: SharingUnitOfWorkFactory, user: UUID
+    sharing: UnitOfWorkFactory, user: UUID
 ) -> None:
     for token in (Cursor(Sort(), None, new_id()).encode(), "garbage"):
         with pytest.raises(InvalidInput):
@@ -142,7 +175,7 @@ async def test_a_cursor_of_a_todo_listing_is_invalid_input(
                 await uow.lists.list_for(user, PageRequest(cursor=token))
 
 
-async def test_update_is_a_compare_and_set(sharing: SharingUnitOfWorkFactory, user: UUID) -> None:
+async def test_update_is_a_compare_and_set(sharing: UnitOfWorkFactory, user: UUID) -> None:
     (todo_list,) = await stored(sharing, user, make_list("old"))
     renamed = replace(todo_list, name="new", version=2, updated_at=at(2))
     async with sharing() as uow:
@@ -158,24 +191,20 @@ async def test_update_is_a_compare_and_set(sharing: SharingUnitOfWorkFactory, us
 
 
 async def test_of_two_writers_from_one_version_the_second_to_commit_conflicts(
-    sharing: SharingUnitOfWorkFactory, user: UUID
+    sharing: UnitOfWorkFactory, user: UUID
 ) -> None:
     (todo_list,) = await stored(sharing, user, make_list("old"))
 
-    async def outer_commits_last() -> None:
-        async with sharing() as second:
-            await second.lists.update(replace(todo_list, name="second", version=2), 1)
-            async with sharing() as first:
-                await first.lists.update(replace(todo_list, name="first", version=2), 1)
-
-    with pytest.raises(VersionConflict):
-        await outer_commits_last()
+    error = await race(
+        lambda uow: uow.lists.update(replace(todo_list, name="first", version=2), 1),
+        lambda uow: uow.lists.update(replace(todo_list, name="second", version=2), 1),
+        sharing,
+    )
+    assert isinstance(error, VersionConflict)
     assert (await get(sharing, todo_list.id)) == replace(todo_list, name="first", version=2)
 
 
-async def test_delete_takes_the_memberships_with_it(
-    sharing: SharingUnitOfWorkFactory, user: UUID
-) -> None:
+async def test_delete_takes_the_memberships_with_it(sharing: UnitOfWorkFactory, user: UUID) -> None:
     (todo_list,) = await stored(sharing, user, make_list())
     async with sharing() as uow:
         assert await uow.lists.delete(todo_list.id)
@@ -188,57 +217,60 @@ async def test_delete_takes_the_memberships_with_it(
 
 # --- memberships ---------------------------------------------------------------------------
 async def test_members_their_roles_and_the_owner_count(
-    sharing: SharingUnitOfWorkFactory, user: UUID
+    sharing: UnitOfWorkFactory, user: UUID
 ) -> None:
     (todo_list,) = await stored(sharing, user, make_list())
-    editor, viewer = await registered(sharing), await registered(sharing)
+    editor, viewer = await registered(sharing), await registered_user(sharing)
+    async with sharing() as uow:
+        owner = await uow.users.get(user)
+    assert owner is not None
     async with sharing() as uow:
         await uow.memberships.add(Membership(todo_list.id, editor, Role.EDITOR))
-        await uow.memberships.add(Membership(todo_list.id, viewer, Role.VIEWER))
+        await uow.memberships.add(Membership(todo_list.id, viewer.id, Role.VIEWER))
     async with sharing() as uow:
         assert await uow.memberships.role_of(todo_list.id, editor) is Role.EDITOR
         assert await uow.memberships.role_of(todo_list.id, new_id()) is None
         assert await uow.memberships.role_of(new_id(), user) is None
         assert await uow.memberships.count_owners(todo_list.id) == 1
-        await uow.memberships.change_role(todo_list.id, viewer, Role.OWNER)
+        await uow.memberships.change_role(todo_list.id, viewer.id, Role.OWNER)
         assert await uow.memberships.count_owners(todo_list.id) == 2
         assert await uow.memberships.remove(todo_list.id, editor)
         assert not await uow.memberships.remove(todo_list.id, editor)
     assert await members(sharing, todo_list.id) == sorted(
-        [Membership(todo_list.id, user, Role.OWNER), Membership(todo_list.id, viewer, Role.OWNER)],
-        key=lambda membership: membership.user_id,
+        [
+            Member(owner.id, owner.email, owner.display_name, Role.OWNER),
+            Member(viewer.id, viewer.email, viewer.display_name, Role.OWNER),
+        ],
+        key=lambda member: member.email,
     )
 
 
-async def test_a_member_added_again_is_a_conflict(
-    sharing: SharingUnitOfWorkFactory, user: UUID
-) -> None:
+async def test_a_member_added_again_is_a_conflict(sharing: UnitOfWorkFactory, user: UUID) -> None:
     (todo_list,) = await stored(sharing, user, make_list())
     with pytest.raises(Conflict):
         async with sharing() as uow:
             await uow.memberships.add(Membership(todo_list.id, user, Role.VIEWER))
-    assert await members(sharing, todo_list.id) == [Membership(todo_list.id, user, Role.OWNER)]
+    assert await roles(sharing, todo_list.id) == {user: Role.OWNER}
 
 
 async def test_two_units_adding_one_member_commit_one(
-    sharing: SharingUnitOfWorkFactory, user: UUID
+    sharing: UnitOfWorkFactory, user: UUID
 ) -> None:
     (todo_list,) = await stored(sharing, user, make_list())
     other = await registered(sharing)
 
-    async def outer_commits_last() -> None:
-        async with sharing() as second:
-            await second.memberships.add(Membership(todo_list.id, other, Role.VIEWER))
-            async with sharing() as first:
-                await first.memberships.add(Membership(todo_list.id, other, Role.EDITOR))
-
-    with pytest.raises(Conflict):
-        await outer_commits_last()
-    assert Membership(todo_list.id, other, Role.EDITOR) in await members(sharing, todo_list.id)
+    error = await race(
+        lambda uow: uow.memberships.add(Membership(todo_list.id, other, Role.EDITOR)),
+        lambda uow: uow.memberships.add(Membership(todo_list.id, other, Role.VIEWER)),
+        sharing,
+    )
+    assert isinstance(error, Conflict)
+    async with sharing() as uow:
+        assert await uow.memberships.role_of(todo_list.id, other) is Role.EDITOR
 
 
 async def test_a_member_needs_a_stored_list_and_user(
-    sharing: SharingUnitOfWorkFactory, user: UUID
+    sharing: UnitOfWorkFactory, user: UUID
 ) -> None:
     (todo_list,) = await stored(sharing, user, make_list())
     for membership in (
@@ -251,7 +283,7 @@ async def test_a_member_needs_a_stored_list_and_user(
 
 
 async def test_changing_the_role_of_a_non_member_is_not_found(
-    sharing: SharingUnitOfWorkFactory, user: UUID
+    sharing: UnitOfWorkFactory, user: UUID
 ) -> None:
     (todo_list,) = await stored(sharing, user, make_list())
     with pytest.raises(NotFound):
@@ -261,7 +293,7 @@ async def test_changing_the_role_of_a_non_member_is_not_found(
 
 # --- commit and rollback -------------------------------------------------------------------
 async def test_a_raising_block_leaves_no_list_and_no_membership_change(
-    sharing: SharingUnitOfWorkFactory, user: UUID
+    sharing: UnitOfWorkFactory, user: UUID
 ) -> None:
     (kept,) = await stored(sharing, user, make_list("kept"))
     doomed = make_list("doomed")
@@ -284,14 +316,14 @@ async def test_a_raising_block_leaves_no_list_and_no_membership_change(
         await change_then_fail()
     assert await get(sharing, doomed.id) is None
     assert await get(sharing, kept.id) == kept
-    assert await members(sharing, kept.id) == [Membership(kept.id, user, Role.OWNER)]
+    assert await roles(sharing, kept.id) == {user: Role.OWNER}
     with pytest.raises(Boom):
         await delete_then_fail()
-    assert await members(sharing, kept.id) == [Membership(kept.id, user, Role.OWNER)]
+    assert await roles(sharing, kept.id) == {user: Role.OWNER}
 
 
 async def test_uncommitted_lists_and_members_are_invisible_to_others(
-    sharing: SharingUnitOfWorkFactory, user: UUID
+    sharing: UnitOfWorkFactory, user: UUID
 ) -> None:
     todo_list = make_list()
     async with sharing() as writer:

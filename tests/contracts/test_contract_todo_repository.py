@@ -6,11 +6,23 @@ from uuid import UUID
 
 import pytest
 
-from builders import T0, changed, fetch, make_todo, make_user, register_owners, store, walk
+from builders import (
+    T0,
+    changed,
+    fetch,
+    inbox_of,
+    inbox_owner,
+    make_todo,
+    make_user,
+    register_owners,
+    store,
+    walk,
+)
 from todo_domain import (
-    Conflict,
+    Membership,
     NotFound,
     Priority,
+    Role,
     Status,
     Todo,
     UnitOfWorkFactory,
@@ -45,7 +57,7 @@ async def add(uow_factory: UnitOfWorkFactory, *todos: Todo) -> None:
 async def test_add_then_get_returns_an_equal_todo(uow_factory: UnitOfWorkFactory) -> None:
     todo = a_full_todo()
     await store(uow_factory, [todo])
-    got = await fetch(uow_factory, todo.owner_id, todo.id)
+    got = await fetch(uow_factory, inbox_owner(todo), todo.id)
     assert got == todo
     assert got is not None
     for moment in (got.created_at, got.updated_at, got.completed_at):
@@ -56,40 +68,42 @@ async def test_add_then_get_returns_an_equal_todo(uow_factory: UnitOfWorkFactory
 async def test_a_minimal_todo_round_trips(uow_factory: UnitOfWorkFactory) -> None:
     todo = make_todo(new_id(), title="x")
     await store(uow_factory, [todo])
-    got = await fetch(uow_factory, todo.owner_id, todo.id)
+    got = await fetch(uow_factory, inbox_owner(todo), todo.id)
     assert got == todo
     assert got is not None
     assert (got.description, got.tags, got.due_date, got.completed_at) == ("", (), None, None)
 
 
-async def test_add_for_an_unknown_owner_is_a_conflict_and_leaves_nothing(
+async def test_add_into_a_missing_list_is_not_found_and_leaves_nothing(
     uow_factory: UnitOfWorkFactory, owner: UUID
 ) -> None:
-    """An owner is a registered user (SQL: a foreign key); the conflict may surface at the add
-    or at the end of the unit of work, and takes the unit of work's other writes with it."""
+    """A todo's list is stored (SQL: a foreign key); the refusal may surface at the add or at
+    the end of the unit of work, and takes the unit of work's other writes with it."""
     bystander = make_todo(owner, title="added before the stray one")
     stray = make_todo(new_id(), title="stray", tags=("a", "b"))
-    with pytest.raises(Conflict):
+    with pytest.raises(NotFound):
         await add(uow_factory, bystander, stray)
-    assert await fetch(uow_factory, stray.owner_id, stray.id) is None
+    assert await fetch(uow_factory, inbox_owner(stray), stray.id) is None
     assert await fetch(uow_factory, owner, bystander.id) is None
-    assert await walk(uow_factory, stray.owner_id) == []
+    assert await walk(uow_factory, inbox_owner(stray)) == []
     assert await walk(uow_factory, owner) == []
     async with uow_factory() as uow:
-        assert await uow.users.get(stray.owner_id) is None
-    # and the todo can be added once its owner is registered
-    await register_owners(uow_factory, stray.owner_id)
+        assert await uow.lists.get(stray.list_id) is None
+    # and the todo can be added once its list is stored
+    await register_owners(uow_factory, inbox_owner(stray))
     await add(uow_factory, stray)
-    assert await fetch(uow_factory, stray.owner_id, stray.id) == stray
+    assert await fetch(uow_factory, inbox_owner(stray), stray.id) == stray
 
 
-async def test_an_owner_registered_in_the_same_unit_of_work_may_own_todos(
+async def test_a_list_stored_in_the_same_unit_of_work_may_hold_todos(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     user = make_user()
     todo = make_todo(user.id)
     async with uow_factory() as uow:
         await uow.users.add(user)
+        await uow.lists.add(inbox_of(user))
+        await uow.memberships.add(Membership(todo.list_id, user.id, Role.OWNER))
         await uow.todos.add(todo)
     assert await fetch(uow_factory, user.id, todo.id) == todo
 
@@ -103,7 +117,7 @@ async def test_get_through_another_owner_is_none(uow_factory: UnitOfWorkFactory)
     todo = make_todo(new_id())
     await store(uow_factory, [todo])
     assert await fetch(uow_factory, new_id(), todo.id) is None
-    assert await fetch(uow_factory, todo.owner_id, todo.id) == todo
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) == todo
 
 
 async def test_many_owners_keep_their_own_todos(uow_factory: UnitOfWorkFactory) -> None:
@@ -112,7 +126,7 @@ async def test_many_owners_keep_their_own_todos(uow_factory: UnitOfWorkFactory) 
     await store(uow_factory, todos)
     for todo in todos:
         for owner in owners:
-            expected = todo if owner == todo.owner_id else None
+            expected = todo if owner == inbox_owner(todo) else None
             assert await fetch(uow_factory, owner, todo.id) == expected
 
 
@@ -134,7 +148,7 @@ async def test_update_with_the_current_version_stores_the_change(
     )
     async with uow_factory() as uow:
         await uow.todos.update(new, expected_version=todo.version)
-    assert await fetch(uow_factory, todo.owner_id, todo.id) == new
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) == new
 
 
 async def test_update_can_clear_optional_fields(uow_factory: UnitOfWorkFactory) -> None:
@@ -143,7 +157,7 @@ async def test_update_can_clear_optional_fields(uow_factory: UnitOfWorkFactory) 
     new = changed(todo, status=Status.OPEN, completed_at=None, due_date=None, tags=())
     async with uow_factory() as uow:
         await uow.todos.update(new, expected_version=todo.version)
-    assert await fetch(uow_factory, todo.owner_id, todo.id) == new
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) == new
 
 
 async def test_successive_updates_each_need_the_version_before(
@@ -157,7 +171,7 @@ async def test_successive_updates_each_need_the_version_before(
         async with uow_factory() as uow:
             await uow.todos.update(new, expected_version=current.version)
         current = new
-    assert await fetch(uow_factory, todo.owner_id, todo.id) == current
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) == current
     assert current.version == todo.version + 3
 
 
@@ -173,7 +187,7 @@ async def test_update_with_another_version_is_a_version_conflict(
     with pytest.raises(VersionConflict):
         async with uow_factory() as uow:
             await uow.todos.update(changed(stored, title="lost"), expected_version=expected_version)
-    assert await fetch(uow_factory, todo.owner_id, todo.id) == stored
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) == stored
 
 
 async def test_update_of_a_missing_todo_is_not_found(uow_factory: UnitOfWorkFactory) -> None:
@@ -187,22 +201,21 @@ async def test_update_of_a_deleted_todo_is_not_found(uow_factory: UnitOfWorkFact
     todo = make_todo(new_id())
     await store(uow_factory, [todo])
     async with uow_factory() as uow:
-        assert await uow.todos.delete(todo.owner_id, todo.id)
+        assert await uow.todos.delete(todo.list_id, todo.id)
     with pytest.raises(NotFound):
         async with uow_factory() as uow:
             await uow.todos.update(changed(todo), expected_version=todo.version)
-    assert await fetch(uow_factory, todo.owner_id, todo.id) is None
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) is None
 
 
-async def test_update_through_another_owner_is_not_found(uow_factory: UnitOfWorkFactory) -> None:
+async def test_a_move_into_a_missing_list_is_not_found(uow_factory: UnitOfWorkFactory) -> None:
     todo = make_todo(new_id())
     await store(uow_factory, [todo])
-    hijacked = changed(todo, owner_id=new_id(), title="hijacked")
+    astray = changed(todo, list_id=new_id(), title="astray")
     with pytest.raises(NotFound):
         async with uow_factory() as uow:
-            await uow.todos.update(hijacked, expected_version=todo.version)
-    assert await fetch(uow_factory, todo.owner_id, todo.id) == todo
-    assert await fetch(uow_factory, hijacked.owner_id, todo.id) is None
+            await uow.todos.update(astray, expected_version=todo.version)
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) == todo
 
 
 # --- delete --------------------------------------------------------------------------------
@@ -210,11 +223,11 @@ async def test_delete_returns_true_once_and_then_false(uow_factory: UnitOfWorkFa
     todo, other = make_todo(new_id()), make_todo(new_id())
     await store(uow_factory, [todo, other])
     async with uow_factory() as uow:
-        assert await uow.todos.delete(todo.owner_id, todo.id) is True
-    assert await fetch(uow_factory, todo.owner_id, todo.id) is None
+        assert await uow.todos.delete(todo.list_id, todo.id) is True
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) is None
     async with uow_factory() as uow:
-        assert await uow.todos.delete(todo.owner_id, todo.id) is False
-    assert await fetch(uow_factory, other.owner_id, other.id) == other
+        assert await uow.todos.delete(todo.list_id, todo.id) is False
+    assert await fetch(uow_factory, inbox_owner(other), other.id) == other
 
 
 async def test_delete_of_a_missing_todo_is_false(uow_factory: UnitOfWorkFactory) -> None:
@@ -222,11 +235,12 @@ async def test_delete_of_a_missing_todo_is_false(uow_factory: UnitOfWorkFactory)
         assert await uow.todos.delete(new_id(), new_id()) is False
 
 
-async def test_delete_through_another_owner_is_false_and_keeps_it(
+async def test_delete_in_another_list_is_false_and_keeps_it(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    todo = make_todo(new_id())
-    await store(uow_factory, [todo])
+    todo, elsewhere = make_todo(new_id()), make_todo(new_id())
+    await store(uow_factory, [todo, elsewhere])
     async with uow_factory() as uow:
         assert await uow.todos.delete(new_id(), todo.id) is False
-    assert await fetch(uow_factory, todo.owner_id, todo.id) == todo
+        assert await uow.todos.delete(elsewhere.list_id, todo.id) is False
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) == todo

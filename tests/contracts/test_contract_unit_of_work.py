@@ -2,27 +2,27 @@
 between units of work (uncommitted changes are invisible; of two writers from the same version
 the second to commit gets a Conflict, at the write or at commit, as the backend reports it)."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 import pytest
 
-from builders import changed, fetch, make_todo, make_user, store, walk
+from builders import changed, fetch, inbox_owner, make_todo, make_user, store, walk
+from racing import race
 from todo_domain import (
     Conflict,
     NotFound,
     PageRequest,
+    Role,
     Sort,
     Todo,
+    TodoAccess,
     TodoFilter,
     UnitOfWork,
     UnitOfWorkFactory,
     User,
     VersionConflict,
 )
-
-RACE_PAUSE = 0.2  # long enough for a blocking backend to park the second writer on its lock
 
 Work = Callable[[UnitOfWork], Awaitable[object]]
 
@@ -70,9 +70,9 @@ async def test_a_unit_of_work_sees_its_own_changes(
     async with uow_factory() as uow:
         new = make_todo(owner, title="new")
         await uow.todos.add(new)
-        assert await uow.todos.get(owner, new.id) == new
+        assert await uow.todos.get(owner, new.id) == TodoAccess(new, Role.OWNER)
         await uow.todos.update(renamed := changed(old, title="renamed"), old.version)
-        assert await uow.todos.get(owner, old.id) == renamed
+        assert await uow.todos.get(owner, old.id) == TodoAccess(renamed, Role.OWNER)
         listed = await uow.todos.list(owner, TodoFilter(text="renamed"), Sort(), PageRequest())
         assert [todo.id for todo in listed.items] == [old.id]
         assert await uow.todos.delete(owner, new.id)
@@ -89,8 +89,8 @@ async def test_a_raising_block_leaves_no_new_todo(
     todo = make_todo(owner)
     with pytest.raises(Boom):
         await fail_after(uow_factory, lambda uow: uow.todos.add(todo))
-    assert await fetch(uow_factory, todo.owner_id, todo.id) is None
-    assert await walk(uow_factory, todo.owner_id) == []
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) is None
+    assert await walk(uow_factory, inbox_owner(todo)) == []
 
 
 async def test_a_raising_block_leaves_no_update(
@@ -100,7 +100,7 @@ async def test_a_raising_block_leaves_no_update(
     await store(uow_factory, [todo])
     with pytest.raises(Boom):
         await fail_after(uow_factory, lambda uow: uow.todos.update(changed(todo), todo.version))
-    assert await fetch(uow_factory, todo.owner_id, todo.id) == todo
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) == todo
     # and the version it was at is still the one to update from
     async with uow_factory() as uow:
         await uow.todos.update(changed(todo, title="later"), todo.version)
@@ -112,8 +112,8 @@ async def test_a_raising_block_leaves_no_delete(
     todo = make_todo(owner)
     await store(uow_factory, [todo])
     with pytest.raises(Boom):
-        await fail_after(uow_factory, lambda uow: uow.todos.delete(todo.owner_id, todo.id))
-    assert await fetch(uow_factory, todo.owner_id, todo.id) == todo
+        await fail_after(uow_factory, lambda uow: uow.todos.delete(todo.list_id, todo.id))
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) == todo
 
 
 async def test_a_raising_block_leaves_no_user(uow_factory: UnitOfWorkFactory) -> None:
@@ -196,8 +196,8 @@ async def test_an_uncommitted_update_is_invisible_to_others(
     new = changed(todo, title="new")
     async with uow_factory() as writer:
         await writer.todos.update(new, todo.version)
-        assert await fetch(uow_factory, todo.owner_id, todo.id) == todo
-    assert await fetch(uow_factory, todo.owner_id, todo.id) == new
+        assert await fetch(uow_factory, inbox_owner(todo), todo.id) == todo
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) == new
 
 
 async def test_an_uncommitted_delete_is_invisible_to_others(
@@ -206,10 +206,10 @@ async def test_an_uncommitted_delete_is_invisible_to_others(
     todo = make_todo(owner)
     await store(uow_factory, [todo])
     async with uow_factory() as writer:
-        assert await writer.todos.delete(todo.owner_id, todo.id)
-        assert await fetch(uow_factory, todo.owner_id, todo.id) == todo
-        assert await walk(uow_factory, todo.owner_id) == [todo]
-    assert await fetch(uow_factory, todo.owner_id, todo.id) is None
+        assert await writer.todos.delete(todo.list_id, todo.id)
+        assert await fetch(uow_factory, inbox_owner(todo), todo.id) == todo
+        assert await walk(uow_factory, inbox_owner(todo)) == [todo]
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) is None
 
 
 async def test_an_uncommitted_user_is_invisible_to_others(uow_factory: UnitOfWorkFactory) -> None:
@@ -230,12 +230,12 @@ async def test_a_rolled_back_change_was_never_visible(
 
     async def add_and_look(uow: UnitOfWork) -> None:
         await uow.todos.add(todo)
-        seen.append(await fetch(uow_factory, todo.owner_id, todo.id))
+        seen.append(await fetch(uow_factory, inbox_owner(todo), todo.id))
 
     with pytest.raises(Boom):
         await fail_after(uow_factory, add_and_look)
     assert seen == [None]
-    assert await fetch(uow_factory, todo.owner_id, todo.id) is None
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) is None
 
 
 async def test_an_update_from_a_version_that_moved_meanwhile_conflicts(
@@ -248,60 +248,14 @@ async def test_an_update_from_a_version_that_moved_meanwhile_conflicts(
 
     async def read_then_write_late() -> None:
         async with uow_factory() as late:
-            assert await late.todos.get(todo.owner_id, todo.id) == todo
+            assert await late.todos.get(inbox_owner(todo), todo.id) == TodoAccess(todo, Role.OWNER)
             async with uow_factory() as early:
                 await early.todos.update(winner, todo.version)
             await late.todos.update(loser, todo.version)
 
     with pytest.raises(Conflict):
         await read_then_write_late()
-    assert await fetch(uow_factory, todo.owner_id, todo.id) == winner
-
-
-async def race(first: Work, second: Work, uow_factory: UnitOfWorkFactory) -> BaseException | None:
-    """Both units of work write before either commits; the first commits first.
-
-    A blocking backend parks the second writer on the first one's lock until that commits; an
-    optimistic one lets it write and refuses its commit. Returns what the second raised.
-    """
-    first_wrote, first_may_commit = asyncio.Event(), asyncio.Event()
-    second_wrote, second_may_commit = asyncio.Event(), asyncio.Event()
-
-    async def run_first() -> None:
-        async with uow_factory() as uow:
-            await first(uow)
-            first_wrote.set()
-            await first_may_commit.wait()
-
-    async def run_second() -> None:
-        await first_wrote.wait()
-        async with uow_factory() as uow:
-            await second(uow)
-            second_wrote.set()
-            await second_may_commit.wait()
-
-    first_task = asyncio.create_task(run_first())
-    second_task = asyncio.create_task(run_second())
-    try:
-        await asyncio.wait_for(first_wrote.wait(), timeout=10)
-        wrote = asyncio.create_task(second_wrote.wait())
-        await asyncio.wait(
-            {wrote, second_task}, timeout=RACE_PAUSE, return_when=asyncio.FIRST_COMPLETED
-        )
-        wrote.cancel()
-        first_may_commit.set()
-        await asyncio.wait_for(first_task, timeout=10)  # the first always commits
-        second_may_commit.set()
-        await asyncio.wait_for(second_task, timeout=10)
-    except (Conflict, NotFound) as error:
-        if not second_task.done() or second_task.exception() is not error:
-            raise
-        return error
-    finally:
-        for task in (first_task, second_task):
-            task.cancel()
-        await asyncio.gather(first_task, second_task, return_exceptions=True)
-    return None
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) == winner
 
 
 async def test_of_two_updates_from_the_same_version_the_second_commit_conflicts(
@@ -317,7 +271,7 @@ async def test_of_two_updates_from_the_same_version_the_second_commit_conflicts(
         uow_factory,
     )
     assert isinstance(error, Conflict)
-    assert await fetch(uow_factory, todo.owner_id, todo.id) == winner
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) == winner
 
 
 async def test_an_update_racing_a_delete_is_not_found(
@@ -326,12 +280,12 @@ async def test_an_update_racing_a_delete_is_not_found(
     todo = make_todo(owner)
     await store(uow_factory, [todo])
     error = await race(
-        lambda uow: uow.todos.delete(todo.owner_id, todo.id),
+        lambda uow: uow.todos.delete(todo.list_id, todo.id),
         lambda uow: uow.todos.update(changed(todo), todo.version),
         uow_factory,
     )
     assert isinstance(error, NotFound)
-    assert await fetch(uow_factory, todo.owner_id, todo.id) is None
+    assert await fetch(uow_factory, inbox_owner(todo), todo.id) is None
 
 
 async def test_of_two_registrations_of_one_email_the_second_commit_conflicts(

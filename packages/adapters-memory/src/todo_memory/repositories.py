@@ -6,7 +6,9 @@ from uuid import UUID
 
 from todo_domain import (
     Conflict,
+    ListAccess,
     LoginAttempt,
+    Member,
     Membership,
     NotFound,
     Page,
@@ -14,6 +16,7 @@ from todo_domain import (
     Role,
     Sort,
     Todo,
+    TodoAccess,
     TodoFilter,
     TodoList,
     User,
@@ -33,39 +36,40 @@ class MemoryTodoRepository:
     async def add(self, todo: Todo) -> None:
         if self._tx.todo(todo.id) is not None:  # as the SQL primary key: never overwrite
             raise Conflict("todo already exists")
-        # as the SQL foreign key to users (and its message); users are never removed, so an
-        # owner visible now is still there at commit
-        if self._tx.user(todo.owner_id) is None:
-            raise Conflict("todo conflicts with stored data")
-        self._tx.put_todo(todo)
+        self._tx.put_todo(todo)  # the list is checked at commit, as the SQL foreign key is
 
-    async def get(self, owner_id: UUID, todo_id: UUID) -> Todo | None:
+    async def get(self, user_id: UUID, todo_id: UUID) -> TodoAccess | None:
         todo = self._tx.todo(todo_id)
-        return todo if todo is not None and todo.owner_id == owner_id else None
+        if todo is None:
+            return None
+        membership = self._tx.membership((todo.list_id, user_id))
+        return None if membership is None else TodoAccess(todo, membership.role)
 
     async def list(
-        self, owner_id: UUID, filter: TodoFilter, sort: Sort, page: PageRequest
+        self, user_id: UUID, filter: TodoFilter, sort: Sort, page: PageRequest
     ) -> Page[Todo]:
         after = page.position(sort)
+        member_of = self._tx.lists_of(user_id)
         matching = [
             todo
             for todo in self._tx.all_todos()
-            if todo.owner_id == owner_id
+            if todo.list_id in member_of
             and filter.matches(todo)
             and (after is None or comes_after(todo, after))
         ]
         return page_of_todos(sort_todos(matching, sort)[: page.limit + 1], page, sort)
 
     async def update(self, todo: Todo, expected_version: int) -> None:
-        current = await self.get(todo.owner_id, todo.id)
+        current = self._tx.todo(todo.id)
         if current is None:
             raise NotFound("todo")
         if current.version != expected_version:
             raise VersionConflict(expected_version, current.version)
         self._tx.put_todo(todo)
 
-    async def delete(self, owner_id: UUID, todo_id: UUID) -> bool:
-        if await self.get(owner_id, todo_id) is None:
+    async def delete(self, list_id: UUID, todo_id: UUID) -> bool:
+        todo = self._tx.todo(todo_id)
+        if todo is None or todo.list_id != list_id:
             return False
         self._tx.delete_todo(todo_id)
         return True
@@ -138,22 +142,27 @@ class MemoryTodoListRepository:
             stored.inbox_of == todo_list.inbox_of for stored in self._tx.all_lists()
         ):
             raise Conflict("the user has an Inbox already")
+        if todo_list.inbox_of is not None and self._tx.user(todo_list.inbox_of) is None:
+            raise Conflict("list conflicts with stored data")  # as the SQL foreign key
         self._tx.put_list(todo_list)
 
     async def get(self, list_id: UUID) -> TodoList | None:
         return self._tx.todo_list(list_id)
 
-    async def list_for(self, user_id: UUID, page: PageRequest) -> Page[TodoList]:
+    async def list_for(
+        self, user_id: UUID, page: PageRequest, role: Role | None = None
+    ) -> Page[ListAccess]:
         after = page.list_position()
-        member_of = {m.list_id for m in self._tx.all_memberships() if m.user_id == user_id}
+        roles = {m.list_id: m.role for m in self._tx.all_memberships() if m.user_id == user_id}
         matching = [
-            todo_list
+            ListAccess(todo_list, roles[todo_list.id])
             for todo_list in self._tx.all_lists()
-            if todo_list.id in member_of
+            if todo_list.id in roles
+            and role in (None, roles[todo_list.id])
             and (after is None or (todo_list.name, todo_list.id) > after.key())
         ]
         # by code point (Python's str order): what a SQL adapter gets from a binary collation
-        matching.sort(key=lambda todo_list: (todo_list.name, todo_list.id))
+        matching.sort(key=lambda access: (access.todo_list.name, access.todo_list.id))
         return page_of_lists(matching[: page.limit + 1], page)
 
     async def update(self, todo_list: TodoList, expected_version: int) -> None:
@@ -191,11 +200,18 @@ class MemoryMembershipRepository:
         membership = self._tx.membership((list_id, user_id))
         return None if membership is None else membership.role
 
-    async def members(self, list_id: UUID) -> list[Membership]:
-        return sorted(
-            (m for m in self._tx.all_memberships() if m.list_id == list_id),
-            key=lambda membership: membership.user_id,
-        )
+    async def hold(self, list_id: UUID, user_id: UUID) -> Role | None:
+        role = await self.role_of(list_id, user_id)
+        self._tx.hold_membership((list_id, user_id), role)
+        return role
+
+    async def members(self, list_id: UUID) -> list[Member]:
+        members = []
+        for membership in self._tx.all_memberships():
+            user = self._tx.user(membership.user_id)
+            if membership.list_id == list_id and user is not None:
+                members.append(Member(user.id, user.email, user.display_name, membership.role))
+        return sorted(members, key=lambda member: member.email)
 
     async def change_role(self, list_id: UUID, user_id: UUID, role: Role) -> None:
         membership = self._tx.membership((list_id, user_id))
@@ -210,4 +226,8 @@ class MemoryMembershipRepository:
         return True
 
     async def count_owners(self, list_id: UUID) -> int:
-        return sum(1 for membership in await self.members(list_id) if membership.role is Role.OWNER)
+        return sum(
+            1
+            for membership in self._tx.all_memberships()
+            if membership.list_id == list_id and membership.role is Role.OWNER
+        )

@@ -8,7 +8,17 @@ and unique constraints of the SQL adapter), and then applies everything or nothi
 from collections.abc import Callable
 from uuid import UUID
 
-from todo_domain import Conflict, Membership, NotFound, Todo, TodoList, User, VersionConflict
+from todo_domain import (
+    Conflict,
+    Forbidden,
+    Membership,
+    NotFound,
+    Role,
+    Todo,
+    TodoList,
+    User,
+    VersionConflict,
+)
 from todo_memory.store import LoginFailure, MemberKey, MemoryStore
 
 FailureChange = Callable[[list[LoginFailure]], list[LoginFailure]]
@@ -27,12 +37,16 @@ class Transaction:
         self._list_base_versions: dict[UUID, int | None] = {}  # None: absent when first written
         self._memberships: dict[MemberKey, Membership | None] = {}  # None: removed here
         self._membership_bases: dict[MemberKey, bool] = {}  # committed when first written?
+        self._held: dict[MemberKey, Role | None] = {}  # roles this unit of work acts on
 
     # --- todos ---------------------------------------------------------------------------
     def todo(self, todo_id: UUID) -> Todo | None:
         if todo_id in self._todos:
             return self._todos[todo_id]
         return self._store.todos.get(todo_id)
+
+    def lists_of(self, user_id: UUID) -> set[UUID]:
+        return {m.list_id for m in self.all_memberships() if m.user_id == user_id}
 
     def all_todos(self) -> list[Todo]:
         merged: dict[UUID, Todo | None] = {**self._store.todos, **self._todos}
@@ -94,12 +108,17 @@ class Transaction:
         self._lists[todo_list.id] = todo_list
 
     def delete_list(self, list_id: UUID) -> None:
-        """The list and, as the SQL foreign key's ON DELETE CASCADE, its memberships."""
+        """The list and, as the SQL foreign keys' ON DELETE CASCADE, its memberships and
+        todos."""
         self._remember_list_base(list_id)
         self._lists[list_id] = None
         for membership in self.all_memberships():
             if membership.list_id == list_id:
                 self.delete_membership((list_id, membership.user_id))
+        for todo in self.all_todos():
+            if todo.list_id == list_id:
+                # Not compared at commit: the cascade takes whatever version is there then.
+                self._todos[todo.id] = None
 
     def _remember_list_base(self, list_id: UUID) -> None:
         if list_id not in self._list_base_versions:
@@ -128,6 +147,12 @@ class Transaction:
         self._membership_bases.setdefault(key, key in self._store.memberships)
         self._memberships[key] = None
 
+    def hold_membership(self, key: MemberKey, role: Role | None) -> None:
+        """Commit fails unless the membership is still as seen now (the SQL adapter's share
+        lock makes a concurrent change wait instead; either way no write lands after the
+        change)."""
+        self._held.setdefault(key, role)
+
     # --- commit --------------------------------------------------------------------------
     def commit(self) -> None:
         """All or nothing; no await inside, so no other coroutine sees a half-applied state."""
@@ -152,9 +177,11 @@ class Transaction:
                 store.lists[list_id] = todo_list
                 continue
             store.lists.pop(list_id, None)
-            # the cascade, also over memberships another unit of work committed meanwhile
+            # the cascade, also over rows another unit of work committed meanwhile
             for key in [key for key in store.memberships if key[0] == list_id]:
                 del store.memberships[key]
+            for todo_id in [t.id for t in store.todos.values() if t.list_id == list_id]:
+                del store.todos[todo_id]
         for key, membership in self._memberships.items():
             if membership is None:
                 store.memberships.pop(key, None)
@@ -182,6 +209,8 @@ class Transaction:
                 raise Conflict("e-mail already registered")
         self._check_lists_still_current()
         self._check_memberships_still_current()
+        self._check_held_memberships()
+        self._check_todo_lists()
 
     def _check_lists_still_current(self) -> None:
         for list_id, base in self._list_base_versions.items():
@@ -220,6 +249,21 @@ class Transaction:
             if self.todo_list(list_id) is None or self.user(user_id) is None:
                 raise Conflict("membership conflicts with stored data")
 
+    def _check_held_memberships(self) -> None:
+        for key, role in self._held.items():
+            membership = self._store.memberships.get(key)
+            if (None if membership is None else membership.role) is role:
+                continue
+            if membership is None:
+                raise NotFound("list")  # no longer a member: the list is gone for them
+            raise Forbidden("the member's role changed meanwhile")
+
+    def _check_todo_lists(self) -> None:
+        for todo in self._todos.values():
+            # as the SQL foreign key to lists (and the SQL adapter's message)
+            if todo is not None and self.todo_list(todo.list_id) is None:
+                raise NotFound("list")
+
     def _forget(self) -> None:
         self._todos.clear()
         self._todo_base_versions.clear()
@@ -229,3 +273,4 @@ class Transaction:
         self._list_base_versions.clear()
         self._memberships.clear()
         self._membership_bases.clear()
+        self._held.clear()

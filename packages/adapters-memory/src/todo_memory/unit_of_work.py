@@ -13,8 +13,7 @@ from todo_memory.transaction import Transaction
 
 
 class MemoryUnitOfWork:
-    """Commits on clean exit, rolls back when the block raises (the `SharingUnitOfWork` port,
-    and so the `UnitOfWork` one)."""
+    """Commits on clean exit, rolls back when the block raises (the `UnitOfWork` port)."""
 
     def __init__(self, store: MemoryStore) -> None:
         self._tx = Transaction(store)
@@ -40,7 +39,7 @@ class MemoryUnitOfWork:
 
 
 class MemoryUnitOfWorkFactory:
-    """Units of work over one shared store (the `SharingUnitOfWorkFactory` port)."""
+    """Units of work over one shared store (the `UnitOfWorkFactory` port)."""
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()

@@ -12,7 +12,7 @@ from typing import Any, Generic, Self, TypeVar
 from uuid import UUID
 
 from todo_domain import rules
-from todo_domain.entities import Priority, Status, Todo, TodoList
+from todo_domain.entities import ListAccess, Priority, Status, Todo, TodoList
 from todo_domain.errors import InvalidInput
 
 LIMIT_MAX = 100
@@ -223,9 +223,9 @@ def page_of_todos(rows: Sequence[Todo], request: PageRequest, sort: Sort) -> Pag
     return Page(items, Cursor.after(sort, items[-1]).encode())
 
 
-def page_of_lists(rows: Sequence[TodoList], request: PageRequest) -> Page[TodoList]:
+def page_of_lists(rows: Sequence[ListAccess], request: PageRequest) -> Page[ListAccess]:
     """Like `page_of_todos`, for lists in their one order."""
     if len(rows) <= request.limit:
         return Page(tuple(rows))
     items = tuple(rows[: request.limit])
-    return Page(items, ListCursor.after(items[-1]).encode())
+    return Page(items, ListCursor.after(items[-1].todo_list).encode())
