@@ -2,6 +2,7 @@
 down and up again, no drift between the records and the migrations, and rows that survive an
 upgrade."""
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,11 +14,33 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Connection, Index, Integer, MetaData, insert, inspect
+from sqlalchemy import (
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    insert,
+    inspect,
+    select,
+)
 
 import todo_sql.migrations
 from sqldb import SQL_BACKENDS, empty_database
-from todo_domain import PageRequest, Priority, Sort, Status, Todo, TodoFilter, User, new_id
+from todo_domain import (
+    INBOX_NAME,
+    PageRequest,
+    Priority,
+    Role,
+    Sort,
+    Status,
+    Todo,
+    TodoFilter,
+    User,
+    inbox_id,
+    new_id,
+)
 from todo_sql import SqlUnitOfWorkFactory, create_engine, metadata
 from todo_sql.migrations import (
     MigrationsNotFound,
@@ -29,8 +52,9 @@ from todo_sql.migrations import (
     script_location,
     upgrade,
 )
+from todo_sql.records import ListRecord, MembershipRecord
 
-TABLES = {"users", "todos", "tags", "todo_tags", "login_failures"}
+TABLES = {"users", "lists", "memberships", "todos", "tags", "todo_tags", "login_failures"}
 
 
 @pytest.fixture(params=SQL_BACKENDS)
@@ -120,48 +144,7 @@ async def test_rows_written_before_an_upgrade_are_there_after_it(url: str) -> No
     moment = datetime(2024, 5, 1, 9, 30, 15, 250_001, tzinfo=UTC)
 
     def write(connection: Connection) -> None:
-        native = connection.dialect.name == "postgresql"
-
-        def uuid(value: UUID) -> object:
-            return value if native else value.hex
-
-        def instant(value: datetime) -> datetime:
-            return value if native else value.replace(tzinfo=None)
-
-        schema = MetaData()
-        schema.reflect(connection)
-        t = schema.tables
-        connection.execute(
-            insert(t["users"]).values(
-                id=uuid(owner),
-                email="ada@example.com",
-                password_hash="hash",
-                display_name="Ada",
-                created_at=instant(moment),
-            )
-        )
-        connection.execute(
-            insert(t["todos"]).values(
-                id=uuid(todo_id),
-                owner_id=uuid(owner),
-                title="Written at 0001",
-                title_lower="written at 0001",
-                description="kept",
-                status="done",
-                priority=3,
-                due_date=date(2024, 6, 1),
-                created_at=instant(moment),
-                updated_at=instant(moment),
-                completed_at=instant(moment),
-                version=4,
-            )
-        )
-        connection.execute(
-            insert(t["tags"]).values(id=uuid(tag_id), owner_id=uuid(owner), name="old")
-        )
-        connection.execute(
-            insert(t["todo_tags"]).values(todo_id=uuid(todo_id), tag_id=uuid(tag_id), position=0)
-        )
+        write_a_tagged_todo(connection, owner, todo_id, tag_id, moment)
 
     await run(url, write)
     upgrade(url)
@@ -174,10 +157,14 @@ async def test_rows_written_before_an_upgrade_are_there_after_it(url: str) -> No
     finally:
         await engine.dispose()
     assert user == User(owner, "ada@example.com", "hash", moment, "Ada")
+    # the user's Inbox, as old as the account, and the user its owner
+    lists, memberships = await run(url, lists_and_memberships)
+    assert lists == [(inbox_id(owner), INBOX_NAME, owner, moment, moment, 1)]
+    assert memberships == [(inbox_id(owner), owner, Role.OWNER.value)]
     assert list(listed.items) == [
         Todo(
             id=todo_id,
-            owner_id=owner,
+            list_id=inbox_id(owner),
             title="Written at 0001",
             description="kept",
             status=Status.DONE,
@@ -190,6 +177,168 @@ async def test_rows_written_before_an_upgrade_are_there_after_it(url: str) -> No
             version=4,
         )
     ]
+
+
+def stored(connection: Connection, value: Any) -> Any:
+    """`value` as a plain reflected column takes it: 32 hex digits for a UUID and a naive UTC
+    time for an instant, except on PostgreSQL (native uuid and timestamptz)."""
+    if connection.dialect.name == "postgresql":
+        return value
+    if isinstance(value, UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return value
+
+
+def reflected(connection: Connection) -> dict[str, Table]:
+    schema = MetaData()
+    schema.reflect(connection)
+    return dict(schema.tables)
+
+
+def write_a_tagged_todo(
+    connection: Connection, owner: UUID, todo_id: UUID, tag_id: UUID, moment: datetime
+) -> None:
+    """A user with one todo tagged "old", in plain SQL against the schema before lists."""
+    t = reflected(connection)
+
+    def v(value: Any) -> Any:
+        return stored(connection, value)
+
+    connection.execute(
+        insert(t["users"]).values(
+            id=v(owner),
+            email="ada@example.com",
+            password_hash="hash",
+            display_name="Ada",
+            created_at=v(moment),
+        )
+    )
+    connection.execute(
+        insert(t["todos"]).values(
+            id=v(todo_id),
+            owner_id=v(owner),
+            title="Written at 0001",
+            title_lower="written at 0001",
+            description="kept",
+            status="done",
+            priority=3,
+            due_date=date(2024, 6, 1),
+            created_at=v(moment),
+            updated_at=v(moment),
+            completed_at=v(moment),
+            version=4,
+        )
+    )
+    connection.execute(insert(t["tags"]).values(id=v(tag_id), owner_id=v(owner), name="old"))
+    connection.execute(
+        insert(t["todo_tags"]).values(todo_id=v(todo_id), tag_id=v(tag_id), position=0)
+    )
+
+
+async def test_a_downgrade_below_lists_gives_every_todo_and_tag_back_to_its_owner(
+    url: str,
+) -> None:
+    """Before 0003, at head and back: the todo and the tag belong to their user again, and
+    the todo keeps its tag (SQLite rebuilds both tables on the way, up and down)."""
+    upgrade(url, "0002")
+    owner, todo_id, tag_id = new_id(), new_id(), new_id()
+    moment = datetime(2024, 5, 1, 9, 30, 15, 250_001, tzinfo=UTC)
+    await run(url, lambda c: write_a_tagged_todo(c, owner, todo_id, tag_id, moment))
+    upgrade(url)
+    downgrade(url, "0002")
+
+    def read(connection: Connection) -> tuple[Any, ...]:
+        t = reflected(connection)
+
+        def pairs(first: Column[Any], second: Column[Any]) -> list[tuple[UUID, UUID]]:
+            rows = connection.execute(select(first, second))
+            return [(UUID(str(a)), UUID(str(b))) for a, b in rows]
+
+        return (
+            pairs(t["todos"].c.id, t["todos"].c.owner_id),
+            pairs(t["tags"].c.id, t["tags"].c.owner_id),
+            pairs(t["todo_tags"].c.todo_id, t["todo_tags"].c.tag_id),
+            set(t) - {"alembic_version"},
+        )
+
+    todos, tags, links, names = await run(url, read)
+    assert names == TABLES - {"lists", "memberships"}
+    assert todos == [(todo_id, owner)]
+    assert tags == [(tag_id, owner)]
+    assert links == [(todo_id, tag_id)]
+
+
+@pytest.mark.parametrize("what", ["a shared list", "a todo outside its owner's Inbox"])
+async def test_a_downgrade_below_lists_refuses_what_it_could_not_keep(url: str, what: str) -> None:
+    upgrade(url)
+    ada, bob, project = new_id(), new_id(), new_id()
+    moment = datetime(2024, 5, 1, tzinfo=UTC)
+
+    def write(connection: Connection) -> None:
+        t = reflected(connection)
+
+        def v(value: Any) -> Any:
+            return stored(connection, value)
+
+        for user, email in ((ada, "ada@example.com"), (bob, "bob@example.com")):
+            connection.execute(
+                insert(t["users"]).values(
+                    id=v(user), email=email, password_hash="hash", created_at=v(moment)
+                )
+            )
+        list_row = {"created_at": v(moment), "updated_at": v(moment), "version": 1}
+        connection.execute(
+            insert(t["lists"]).values(id=v(project), name="Project", inbox_of=None, **list_row)
+        )
+        connection.execute(
+            insert(t["memberships"]).values(list_id=v(project), user_id=v(ada), role="owner")
+        )
+        if what == "a shared list":
+            connection.execute(
+                insert(t["memberships"]).values(list_id=v(project), user_id=v(bob), role="viewer")
+            )
+        else:
+            connection.execute(
+                insert(t["todos"]).values(
+                    id=v(new_id()),
+                    list_id=v(project),
+                    title="In a project",
+                    title_lower="in a project",
+                    description="",
+                    status="open",
+                    priority=2,
+                    created_at=v(moment),
+                    updated_at=v(moment),
+                    version=1,
+                )
+            )
+
+    await run(url, write)
+    expected = "1 list(s) have more than one member" if what == "a shared list" else "1 todo(s)"
+    with pytest.raises(RuntimeError, match=re.escape(expected)):
+        downgrade(url, "0002")
+    assert current(url) == heads(url)
+
+
+def lists_and_memberships(connection: Connection) -> tuple[list[Any], list[Any]]:
+    """Every row of `lists` and `memberships`, read through the records' column types."""
+    lists = select(
+        ListRecord.id,
+        ListRecord.name,
+        ListRecord.inbox_of,
+        ListRecord.created_at,
+        ListRecord.updated_at,
+        ListRecord.version,
+    ).order_by(ListRecord.id)
+    memberships = select(
+        MembershipRecord.list_id, MembershipRecord.user_id, MembershipRecord.role
+    ).order_by(MembershipRecord.list_id, MembershipRecord.user_id)
+    return (
+        [tuple(row) for row in connection.execute(lists)],
+        [tuple(row) for row in connection.execute(memberships)],
+    )
 
 
 def test_migrations_are_found_from_any_working_directory(

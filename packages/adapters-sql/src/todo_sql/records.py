@@ -1,7 +1,8 @@
 """The schema: SQLAlchemy declarative records. They never leave `todo_sql` (import-linter).
 
-Normalised: tags are rows of their own (one per owner and name) joined to todos through the
-`todo_tags` association. Every constraint is named by `NAMING_CONVENTION`, so migrations can
+Every todo lives in a list; users belong to lists through memberships, in a role. Normalised:
+tags are rows of their own (one per list and name) joined to todos through the `todo_tags`
+association. Every constraint is named by `NAMING_CONVENTION`, so migrations can
 address them.
 """
 
@@ -82,24 +83,62 @@ class UserRecord(Base):
     display_name: Mapped[str | None] = mapped_column(String(rules.DISPLAY_NAME_MAX))
     created_at: Mapped[datetime]
 
-    todos: Mapped[list["TodoRecord"]] = relationship(
-        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
-    )
 
+class ListRecord(Base):
+    """A list of todos. `inbox_of` names the user whose Inbox it is (at most one each), and
+    an Inbox's id is that user's id."""
 
-class TagRecord(Base):
-    """A tag of one owner. Its id is derived from (owner, name): see `mapping.tag_id`."""
-
-    __tablename__ = "tags"
+    __tablename__ = "lists"
     __table_args__ = (
-        CheckConstraint(_length_between("name", 1, rules.TAG_MAX), name="name_length"),
-        # Unique per owner, and the lookup of a tag filter.
-        UniqueConstraint("owner_id", "name"),
+        CheckConstraint(_length_between("name", 1, rules.LIST_NAME_MAX), name="name_length"),
+        CheckConstraint("inbox_of IS NULL OR inbox_of = id", name="inbox_id"),
+        CheckConstraint("version >= 1", name="version"),
         MYSQL_TABLE_OPTIONS,
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(rules.LIST_NAME_MAX))
+    inbox_of: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class MembershipRecord(Base):
+    """A user's role in a list."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        CheckConstraint("role IN ('owner', 'editor', 'viewer')", name="role"),
+        # The primary key serves "members of this list"; this index serves "lists of this user".
+        Index("ix_memberships_user_id_list_id", "user_id", "list_id"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    list_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(6))
+
+
+class TagRecord(Base):
+    """A tag of one list. Its id is derived from (list, name): see `mapping.tag_id`."""
+
+    __tablename__ = "tags"
+    __table_args__ = (
+        CheckConstraint(_length_between("name", 1, rules.TAG_MAX), name="name_length"),
+        # Unique per list, and the lookup of a tag filter.
+        UniqueConstraint("list_id", "name"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(rules.TAG_MAX))
 
 
@@ -117,15 +156,16 @@ class TodoRecord(Base):
             func.char_length(column("description")) <= rules.DESCRIPTION_MAX,
             name="description_length",
         ),
-        # One per sort order, each ending in id for the tie-break and the keyset predicate.
-        Index("ix_todos_owner_id_created_at_id", "owner_id", "created_at", "id"),
-        Index("ix_todos_owner_id_due_date_id", "owner_id", "due_date", "id"),
-        Index("ix_todos_owner_id_priority_id", "owner_id", "priority", "id"),
+        # One per sort order, each ending in id for the tie-break and the keyset predicate: a
+        # page of one list is a walk of one of them.
+        Index("ix_todos_list_id_created_at_id", "list_id", "created_at", "id"),
+        Index("ix_todos_list_id_due_date_id", "list_id", "due_date", "id"),
+        Index("ix_todos_list_id_priority_id", "list_id", "priority", "id"),
         MYSQL_TABLE_OPTIONS,
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(rules.TITLE_MAX))
     # `title.lower()` computed in Python: the text search matches Python's `str.lower()` on
     # every backend, whatever their own lower() or collation would do.
@@ -139,7 +179,6 @@ class TodoRecord(Base):
     completed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer)
 
-    owner: Mapped[UserRecord] = relationship(back_populates="todos")
     tag_links: Mapped[list["TodoTagRecord"]] = relationship(
         order_by="TodoTagRecord.position", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -188,3 +227,5 @@ class LoginFailureRecord(Base):
 
 
 todo_tags = cast(Table, TodoTagRecord.__table__)
+lists = cast(Table, ListRecord.__table__)
+memberships = cast(Table, MembershipRecord.__table__)
