@@ -15,10 +15,10 @@ _STATUS = {status.value: status for status in Status}
 _PRIORITY = {priority.rank: priority for priority in Priority}
 
 
-def tag_id(owner_id: UUID, name: str) -> UUID:
+def tag_id(list_id: UUID, name: str) -> UUID:
     """A tag's id follows from its owner and name, so writers never read ids back and two
     transactions adding the same new tag converge on one row."""
-    return uuid5(owner_id, name)
+    return uuid5(list_id, name)
 
 
 # --- rows (Core) -----------------------------------------------------------------------------
@@ -26,7 +26,7 @@ def todo_from_row(row: Sequence[Any], tags: tuple[str, ...]) -> Todo:
     """`row` holds the columns of `statements.TODO_COLUMNS`, in that order."""
     (
         todo_id,
-        owner_id,
+        list_id,
         title,
         description,
         status,
@@ -39,7 +39,7 @@ def todo_from_row(row: Sequence[Any], tags: tuple[str, ...]) -> Todo:
     ) = row
     return Todo(
         id=todo_id,
-        owner_id=owner_id,
+        list_id=list_id,
         title=title,
         description=description,
         status=_STATUS[status],
@@ -57,7 +57,7 @@ def todo_values(todo: Todo) -> dict[str, Any]:
     """The columns of the `todos` row of `todo` (tags live in their own tables)."""
     return {
         "id": todo.id,
-        "owner_id": todo.owner_id,
+        "list_id": todo.list_id,
         "title": todo.title,
         "title_lower": todo.title.lower(),
         "description": todo.description,
@@ -73,14 +73,14 @@ def todo_values(todo: Todo) -> dict[str, Any]:
 
 def tag_values(todo: Todo) -> list[dict[str, Any]]:
     return [
-        {"id": tag_id(todo.owner_id, name), "owner_id": todo.owner_id, "name": name}
+        {"id": tag_id(todo.list_id, name), "list_id": todo.list_id, "name": name}
         for name in todo.tags
     ]
 
 
 def todo_tag_values(todo: Todo) -> list[dict[str, Any]]:
     return [
-        {"todo_id": todo.id, "tag_id": tag_id(todo.owner_id, name), "position": position}
+        {"todo_id": todo.id, "tag_id": tag_id(todo.list_id, name), "position": position}
         for position, name in enumerate(todo.tags)
     ]
 
@@ -111,7 +111,7 @@ def user_values(user: User) -> dict[str, Any]:
 def todo_from_record(record: TodoRecord) -> Todo:
     return Todo(
         id=record.id,
-        owner_id=record.owner_id,
+        list_id=record.list_id,
         title=record.title,
         description=record.description,
         status=_STATUS[record.status],

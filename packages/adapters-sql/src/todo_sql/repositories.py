@@ -45,18 +45,18 @@ class SqlTodoRepository:
                 raise Conflict("todo already exists")
             await _insert_tags(uow, todo)
 
-    async def get(self, owner_id: UUID, todo_id: UUID) -> Todo | None:
-        rows = await self._uow.read(sql.GET_TODO, {"todo_id": todo_id, "owner_id": owner_id})
+    async def get(self, list_id: UUID, todo_id: UUID) -> Todo | None:
+        rows = await self._uow.read(sql.GET_TODO, {"todo_id": todo_id, "list_id": list_id})
         if not rows:
             return None
         names = tuple(row[-1] for row in rows if row[-1] is not None)
         return todo_from_row(rows[0][:-1], names)
 
     async def list(
-        self, owner_id: UUID, filter: TodoFilter, sort: Sort, page: PageRequest
+        self, list_id: UUID, filter: TodoFilter, sort: Sort, page: PageRequest
     ) -> Page[Todo]:
         after = page.position(sort)
-        params: dict[str, Any] = {"owner_id": owner_id, "limit": page.limit + 1}
+        params: dict[str, Any] = {"list_id": list_id, "limit": page.limit + 1}
         filters: set[sql.Filter] = set()
         if filter.status is not None:
             filters.add(sql.Filter.STATUS)
@@ -108,19 +108,19 @@ class SqlTodoRepository:
         uow = self._uow
         with domain_errors("todo conflicts with stored data"):
             values = todo_values(todo)
-            del values["id"], values["owner_id"]
+            del values["id"], values["list_id"]
             result = await uow.write(
                 sql.UPDATE_TODO,
                 {
                     **values,
                     "b_id": todo.id,
-                    "b_owner_id": todo.owner_id,
+                    "b_list_id": todo.list_id,
                     "b_expected_version": expected_version,
                 },
             )
             if result.rowcount != 1:
                 versions = await uow.write(
-                    sql.VERSION_OF_TODO, {"todo_id": todo.id, "owner_id": todo.owner_id}
+                    sql.VERSION_OF_TODO, {"todo_id": todo.id, "list_id": todo.list_id}
                 )
                 current = versions.scalar()
                 if current is None:
@@ -129,10 +129,10 @@ class SqlTodoRepository:
             await uow.write(sql.DELETE_TAGS_OF_TODO, {"todo_id": todo.id})
             await _insert_tags(uow, todo)
 
-    async def delete(self, owner_id: UUID, todo_id: UUID) -> bool:
+    async def delete(self, list_id: UUID, todo_id: UUID) -> bool:
         with domain_errors("todo is still referenced"):
             result = await self._uow.write(
-                sql.DELETE_TODO, {"todo_id": todo_id, "owner_id": owner_id}
+                sql.DELETE_TODO, {"todo_id": todo_id, "list_id": list_id}
             )
         return bool(result.rowcount)
 

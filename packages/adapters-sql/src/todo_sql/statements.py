@@ -43,7 +43,7 @@ login_failures = cast(Table, LoginFailureRecord.__table__)
 
 TODO_COLUMNS = (
     todos.c.id,
-    todos.c.owner_id,
+    todos.c.list_id,
     todos.c.title,
     todos.c.description,
     todos.c.status,
@@ -89,7 +89,7 @@ GET_TODO = (
             tags, tags.c.id == todo_tags.c.tag_id
         )
     )
-    .where(todos.c.id == bindparam("todo_id"), todos.c.owner_id == bindparam("owner_id"))
+    .where(todos.c.id == bindparam("todo_id"), todos.c.list_id == bindparam("list_id"))
     .order_by(todo_tags.c.position)
 )
 """One todo and its tags (in their order) in one round trip: a row per tag (a single row with
@@ -103,7 +103,7 @@ TAGS_OF_TODOS = (
 )
 
 VERSION_OF_TODO = select(todos.c.version).where(
-    todos.c.id == bindparam("todo_id"), todos.c.owner_id == bindparam("owner_id")
+    todos.c.id == bindparam("todo_id"), todos.c.list_id == bindparam("list_id")
 )
 
 
@@ -164,7 +164,7 @@ def _after(key: SortKey, descending: bool, kind: CursorKind) -> ColumnElement[bo
     """Rows strictly after the cursor (`cursor_value`, `cursor_id`) in the sort order.
 
     Written as `value >= :v AND (value > :v OR id > :id)` rather than a row-value comparison:
-    portable, and the leading range is what the (owner_id, value, id) indexes serve."""
+    portable, and the leading range is what the (list_id, value, id) indexes serve."""
     column = _SORT_COLUMNS[key]
     value = bindparam("cursor_value", type_=column.type)
     cursor_id = bindparam("cursor_id", type_=todos.c.id.type)
@@ -198,7 +198,7 @@ def list_todos(
     filters: frozenset[Filter],
     tags_inline: bool = False,
 ) -> Select[Any]:
-    """The page statement: parameters `owner_id`, `limit`, one per filter in `filters`
+    """The page statement: parameters `list_id`, `limit`, one per filter in `filters`
     (`status`, `priority` (rank), `tag`, `due_before`, `due_after`, `pattern`) and, after a
     cursor, `cursor_value` and `cursor_id`.
 
@@ -206,7 +206,7 @@ def list_todos(
     (`TAG_NAMES_ARRAY`): the page in one round trip instead of two."""
     column = _SORT_COLUMNS[key]
     columns = (*TODO_COLUMNS, TAG_NAMES_ARRAY) if tags_inline else TODO_COLUMNS
-    statement = select(*columns).where(todos.c.owner_id == bindparam("owner_id"))
+    statement = select(*columns).where(todos.c.list_id == bindparam("list_id"))
     if Filter.STATUS in filters:
         statement = statement.where(todos.c.status == bindparam("status"))
     if Filter.PRIORITY in filters:
@@ -219,7 +219,7 @@ def list_todos(
         # is read, not derived, so rows written by other means are found all the same.
         tag_id = (
             select(tags.c.id)
-            .where(tags.c.owner_id == bindparam("owner_id"), tags.c.name == bindparam("tag"))
+            .where(tags.c.list_id == bindparam("list_id"), tags.c.name == bindparam("tag"))
             .scalar_subquery()
         )
         tagged = exists().where(todo_tags.c.todo_id == todos.c.id, todo_tags.c.tag_id == tag_id)
@@ -290,13 +290,13 @@ INSERT_TODO_TAGS = insert(todo_tags)
 
 UPDATE_TODO: Update = update(todos).where(
     todos.c.id == bindparam("b_id"),
-    todos.c.owner_id == bindparam("b_owner_id"),
+    todos.c.list_id == bindparam("b_list_id"),
     todos.c.version == bindparam("b_expected_version"),
 )
 """The compare-and-set; the SET clause comes from the column-named parameters."""
 
 DELETE_TODO: Delete = delete(todos).where(
-    todos.c.id == bindparam("todo_id"), todos.c.owner_id == bindparam("owner_id")
+    todos.c.id == bindparam("todo_id"), todos.c.list_id == bindparam("list_id")
 )
 
 DELETE_TAGS_OF_TODO: Delete = delete(todo_tags).where(todo_tags.c.todo_id == bindparam("todo_id"))
