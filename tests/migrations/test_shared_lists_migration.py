@@ -490,6 +490,70 @@ async def test_migrated_users_share_a_list_and_a_migrated_todo_moves_into_it(
         assert titles == ["Pay rent", "Fix bike", "Buy milk"]
 
 
+# --- rows at head, as the service stores them ------------------------------------------------
+def add_user(connection: Connection, user_id: UUID, email: str, minutes: int) -> None:
+    """A user and their Inbox, whose id is theirs, with them its owner."""
+    users = metadata.tables["users"]
+    connection.execute(
+        insert(users).values(id=user_id, email=email, password_hash="hash", created_at=at(minutes))
+    )
+    add_list(connection, "Inbox", minutes, list_id=user_id, inbox_of=user_id)
+    add_member(connection, user_id, user_id, "owner")
+
+
+def add_list(
+    connection: Connection,
+    name: str,
+    minutes: int,
+    *,
+    list_id: UUID | None = None,
+    inbox_of: UUID | None = None,
+) -> UUID:
+    list_id = list_id or new_id()
+    connection.execute(
+        insert(metadata.tables["lists"]).values(
+            id=list_id,
+            name=name,
+            inbox_of=inbox_of,
+            created_at=at(minutes),
+            updated_at=at(minutes),
+            version=1,
+        )
+    )
+    return list_id
+
+
+def add_member(connection: Connection, list_id: UUID, user_id: UUID, role: str) -> None:
+    memberships = metadata.tables["memberships"]
+    connection.execute(insert(memberships).values(list_id=list_id, user_id=user_id, role=role))
+
+
+def add_todo(
+    connection: Connection, list_id: UUID, title: str, minutes: int, tags: tuple[str, ...] = ()
+) -> UUID:
+    """A todo with its tags, whose ids follow from the list and the name."""
+    t = metadata.tables
+    todo_id = new_id()
+    connection.execute(
+        insert(t["todos"]).values(
+            id=todo_id, list_id=list_id, title=title, title_lower=title.lower(),
+            description="", status="open", priority=2,
+            created_at=at(minutes), updated_at=at(minutes), version=1,
+        )
+    )  # fmt: skip
+    for position, name in enumerate(tags):
+        add_tag(connection, list_id, name)
+        link = {"todo_id": todo_id, "tag_id": uuid5(list_id, name), "position": position}
+        connection.execute(insert(t["todo_tags"]).values(link))
+    return todo_id
+
+
+def add_tag(connection: Connection, list_id: UUID, name: str, tag_id: UUID | None = None) -> None:
+    tags = metadata.tables["tags"]
+    row = {"id": tag_id or uuid5(list_id, name), "list_id": list_id, "name": name}
+    connection.execute(insert(tags).values(row))
+
+
 # --- 2. down again, with nothing shared ------------------------------------------------------
 async def test_a_downgrade_gives_the_0002_rows_back(url: str) -> None:
     before = await run(url, both)
@@ -505,37 +569,13 @@ async def test_a_downgrade_keeps_what_was_stored_in_the_inboxes_at_head(url: str
     """A user and a todo of theirs stored at head come down as 0002 would have stored them:
     the todo owned by the user, its tag the user's, with the same derived id."""
     upgrade(url)
-    dee, todo = new_id(), new_id()
-    tables = metadata.tables
+    dee = new_id()
 
-    def write_at_head(connection: Connection) -> None:
-        connection.execute(
-            insert(tables["users"]).values(
-                id=dee, email="dee@example.com", password_hash="hash", created_at=at(50)
-            )
-        )
-        connection.execute(
-            insert(tables["lists"]).values(
-                id=dee, name="Inbox", inbox_of=dee, created_at=at(50), updated_at=at(50), version=1
-            )
-        )
-        connection.execute(
-            insert(tables["memberships"]).values(list_id=dee, user_id=dee, role="owner")
-        )
-        connection.execute(
-            insert(tables["todos"]).values(
-                id=todo, list_id=dee, title="Late", title_lower="late", description="",
-                status="open", priority=2, created_at=at(51), updated_at=at(51), version=1,
-            )
-        )  # fmt: skip
-        connection.execute(
-            insert(tables["tags"]).values(id=uuid5(dee, "home"), list_id=dee, name="home")
-        )
-        connection.execute(
-            insert(tables["todo_tags"]).values(todo_id=todo, tag_id=uuid5(dee, "home"), position=0)
-        )
+    def write_at_head(connection: Connection) -> UUID:
+        add_user(connection, dee, "dee@example.com", 50)
+        return add_todo(connection, dee, "Late", 51, tags=("home",))
 
-    await run(url, write_at_head)
+    todo = await run(url, write_at_head)
     downgrade(url, BEFORE)
 
     rows = await run(url, stored_rows)
@@ -551,22 +591,12 @@ async def test_a_downgrade_drops_an_empty_private_list_and_its_tags(url: str) ->
     (its todos moved back to the Inbox) are not the owner's, and do not come down as theirs."""
     before = await run(url, stored_rows)
     upgrade(url)
-    someday = new_id()
-    tables = metadata.tables
 
     def write_at_head(connection: Connection) -> None:
-        connection.execute(
-            insert(tables["lists"]).values(
-                id=someday, name="Someday", created_at=at(60), updated_at=at(60), version=1
-            )
-        )
-        connection.execute(
-            insert(tables["memberships"]).values(list_id=someday, user_id=ADA.id, role="owner")
-        )
+        someday = add_list(connection, "Someday", 60)
+        add_member(connection, someday, ADA.id, "owner")
         for name in ("home", "later"):  # "home": Ada's Inbox has a tag of that name too
-            connection.execute(
-                insert(tables["tags"]).values(id=uuid5(someday, name), list_id=someday, name=name)
-            )
+            add_tag(connection, someday, name)
 
     await run(url, write_at_head)
     downgrade(url, BEFORE)
@@ -576,42 +606,20 @@ async def test_a_downgrade_drops_an_empty_private_list_and_its_tags(url: str) ->
 
 # --- 3. a downgrade that would lose something is refused --------------------------------------
 def share_a_list(connection: Connection) -> None:
-    lists, memberships = metadata.tables["lists"], metadata.tables["memberships"]
-    family = new_id()
-    connection.execute(
-        insert(lists).values(id=family, name="Family", created_at=at(70), updated_at=at(70))
-    )
-    connection.execute(
-        insert(memberships).values(
-            [
-                {"list_id": family, "user_id": ADA.id, "role": "owner"},
-                {"list_id": family, "user_id": BOB.id, "role": "viewer"},
-            ]
-        )
-    )
+    family = add_list(connection, "Family", 70)
+    add_member(connection, family, ADA.id, "owner")
+    add_member(connection, family, BOB.id, "viewer")
 
 
 def share_an_inbox(connection: Connection) -> None:
     """Never done by the service, yet a row the schema allows: still a shared list."""
-    memberships = metadata.tables["memberships"]
-    connection.execute(insert(memberships).values(list_id=ADA.id, user_id=CY.id, role="viewer"))
+    add_member(connection, ADA.id, CY.id, "viewer")
 
 
 def put_a_todo_in_a_private_list(connection: Connection) -> None:
-    lists, memberships, todos = (
-        metadata.tables[name] for name in ("lists", "memberships", "todos")
-    )
-    work = new_id()
-    connection.execute(
-        insert(lists).values(id=work, name="Work", created_at=at(80), updated_at=at(80))
-    )
-    connection.execute(insert(memberships).values(list_id=work, user_id=BOB.id, role="owner"))
-    connection.execute(
-        insert(todos).values(
-            id=new_id(), list_id=work, title="Report", title_lower="report", description="",
-            status="open", priority=2, created_at=at(81), updated_at=at(81), version=1,
-        )
-    )  # fmt: skip
+    work = add_list(connection, "Work", 80)
+    add_member(connection, work, BOB.id, "owner")
+    add_todo(connection, work, "Report", 81, tags=("home",))
 
 
 @pytest.mark.parametrize(
@@ -640,52 +648,35 @@ async def test_a_downgrade_that_would_lose_lists_is_refused_and_changes_nothing(
 
 # --- 4. the constraints at head --------------------------------------------------------------
 def second_inbox(connection: Connection) -> None:
-    connection.execute(
-        insert(metadata.tables["lists"]).values(
-            id=new_id(), name="Inbox", inbox_of=ADA.id, created_at=at(90), updated_at=at(90)
-        )
-    )
+    add_list(connection, "Inbox", 90, inbox_of=ADA.id)
 
 
 def inbox_of_another_id(connection: Connection) -> None:
     """CY's Inbox removed first, so that only the id rule stands in the way."""
     lists = metadata.tables["lists"]
     connection.execute(lists.delete().where(lists.c.id == CY.id))
-    connection.execute(
-        insert(lists).values(
-            id=new_id(), name="Inbox", inbox_of=CY.id, created_at=at(90), updated_at=at(90)
-        )
-    )
+    add_list(connection, "Inbox", 90, inbox_of=CY.id)
 
 
 def membership_twice(connection: Connection) -> None:
-    memberships = metadata.tables["memberships"]
-    connection.execute(insert(memberships).values(list_id=ADA.id, user_id=BOB.id, role="viewer"))
-    connection.execute(insert(memberships).values(list_id=ADA.id, user_id=BOB.id, role="editor"))
+    add_member(connection, ADA.id, BOB.id, "viewer")
+    add_member(connection, ADA.id, BOB.id, "editor")
 
 
 def membership_with_an_unknown_role(connection: Connection) -> None:
-    memberships = metadata.tables["memberships"]
-    connection.execute(insert(memberships).values(list_id=ADA.id, user_id=BOB.id, role="admin"))
+    add_member(connection, ADA.id, BOB.id, "admin")
 
 
 def membership_of_no_list(connection: Connection) -> None:
-    memberships = metadata.tables["memberships"]
-    connection.execute(insert(memberships).values(list_id=new_id(), user_id=BOB.id, role="owner"))
+    add_member(connection, new_id(), BOB.id, "owner")
 
 
 def list_without_a_name(connection: Connection) -> None:
-    connection.execute(
-        insert(metadata.tables["lists"]).values(
-            id=new_id(), name="", created_at=at(90), updated_at=at(90)
-        )
-    )
+    add_list(connection, "", 90)
 
 
 def tag_name_twice_in_a_list(connection: Connection) -> None:
-    connection.execute(
-        insert(metadata.tables["tags"]).values(id=new_id(), list_id=ADA.id, name="home")
-    )
+    add_tag(connection, ADA.id, "home", tag_id=new_id())
 
 
 @pytest.mark.parametrize(
