@@ -42,12 +42,31 @@ def users(uow: MemoryUnitOfWorkFactory, hasher: FakeHasher, clock: FixedClock) -
 
 @pytest.fixture
 async def owner(uow: MemoryUnitOfWorkFactory) -> UUID:
-    """A registered user's id: a todo's owner must be one."""
+    """A registered user, with their Inbox (owned by them)."""
     return await registered(uow)
 
 
 @pytest.fixture
 async def stranger(uow: MemoryUnitOfWorkFactory) -> UUID:
+    """A registered user who belongs to no list but their Inbox."""
+    return await registered(uow)
+
+
+@pytest.fixture
+async def editor(uow: MemoryUnitOfWorkFactory) -> UUID:
+    """A registered user, for a test to make an editor of a list."""
+    return await registered(uow)
+
+
+@pytest.fixture
+async def viewer(uow: MemoryUnitOfWorkFactory) -> UUID:
+    """A registered user, for a test to make a viewer of a list."""
+    return await registered(uow)
+
+
+@pytest.fixture
+async def actor(uow: MemoryUnitOfWorkFactory) -> UUID:
+    """A registered user, for a test to give whichever role it is about."""
     return await registered(uow)
 
 

@@ -14,14 +14,16 @@ from todo_domain import (
     Cursor,
     Forbidden,
     InvalidInput,
+    ListAccess,
     ListService,
-    Membership,
+    Member,
     NotFound,
     PageRequest,
     Role,
     Sort,
     TodoList,
     VersionConflict,
+    inbox_id,
     new_id,
     rules,
 )
@@ -44,7 +46,7 @@ async def shared(
     lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, member: UUID, role: Role
 ) -> TodoList:
     """A list of `owner` that `member` belongs to in `role`."""
-    todo_list = await lists.create(owner, "groceries")
+    todo_list = (await lists.create(owner, "groceries")).todo_list
     await lists.share(owner, todo_list.id, await email_of(uow, member), role)
     return todo_list
 
@@ -55,7 +57,7 @@ async def user(uow: MemoryUnitOfWorkFactory) -> UUID:
     return user_id
 
 
-def roles(members: list[Membership]) -> dict[UUID, Role]:
+def roles(members: list[Member]) -> dict[UUID, Role]:
     return {member.user_id: member.role for member in members}
 
 
@@ -63,10 +65,12 @@ def roles(members: list[Membership]) -> dict[UUID, Role]:
 async def test_the_creator_owns_a_new_list(
     lists: ListService, owner: UUID, clock: FixedClock
 ) -> None:
-    created = await lists.create(owner, "  Groceries  ")
+    access = await lists.create(owner, "  Groceries  ")
+    created = access.todo_list
+    assert access.role is Role.OWNER
     assert (created.name, created.version, created.inbox_of) == ("Groceries", 1, None)
     assert created.created_at == created.updated_at == clock.now()
-    assert await lists.get(owner, created.id) == created
+    assert await lists.get(owner, created.id) == access
     assert roles(await lists.members(owner, created.id)) == {owner: Role.OWNER}
 
 
@@ -81,13 +85,13 @@ async def test_a_name_of_the_maximum_length_after_trimming_is_kept(
     lists: ListService, owner: UUID
 ) -> None:
     name = "x" * rules.LIST_NAME_MAX
-    assert (await lists.create(owner, f" {name} ")).name == name
+    assert (await lists.create(owner, f" {name} ")).todo_list.name == name
 
 
 async def test_a_list_is_not_found_by_a_stranger_exactly_as_a_missing_one(
     lists: ListService, owner: UUID, stranger: UUID
 ) -> None:
-    todo_list = await lists.create(owner, "mine")
+    todo_list = (await lists.create(owner, "mine")).todo_list
     for list_id in (todo_list.id, new_id()):
         with pytest.raises(NotFound) as raised:
             await lists.get(stranger, list_id)
@@ -111,9 +115,13 @@ async def test_mine_lists_every_list_i_am_a_member_of_by_name_then_id(
     a1, a2 = await lists.create(owner, "a"), await lists.create(owner, "a")
     theirs = await shared(lists, uow, stranger, owner, Role.VIEWER)
     await lists.create(stranger, "not mine")
-    theirs = await lists.get(owner, theirs.id)  # as it is since it was shared
-    expected = sorted([b, a1, a2, theirs], key=lambda x: (x.name, x.id))
-    seen: list[TodoList] = []
+    inbox = await lists.get(owner, inbox_id(owner))
+    as_viewer = await lists.get(owner, theirs.id)  # as it is since it was shared
+    assert as_viewer.role is Role.VIEWER
+    expected = sorted(
+        [inbox, b, a1, a2, as_viewer], key=lambda x: (x.todo_list.name, x.todo_list.id)
+    )
+    seen: list[ListAccess] = []
     cursor: str | None = None
     while True:
         page = await lists.mine(owner, PageRequest(limit=2, cursor=cursor))
@@ -132,52 +140,66 @@ async def test_mine_refuses_a_cursor_of_a_todo_listing(lists: ListService, owner
 
 
 # --- the Inbox -----------------------------------------------------------------------------
+@pytest.mark.parametrize("role", list(Role))
 async def test_the_inbox_is_private_keeps_its_name_and_cannot_be_deleted(
-    lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, stranger: UUID
+    lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, stranger: UUID, role: Role
 ) -> None:
-    inbox = await lists.create_inbox(owner)
+    access = await lists.get(owner, inbox_id(owner))
+    inbox = access.todo_list
     assert (inbox.name, inbox.inbox_of, inbox.is_inbox) == (INBOX_NAME, owner, True)
-    with pytest.raises(Conflict):
-        await lists.share(owner, inbox.id, await email_of(uow, stranger))
+    assert access.role is Role.OWNER
+    for email in (await email_of(uow, stranger), await email_of(uow, owner)):
+        with pytest.raises(Conflict):
+            await lists.share(owner, inbox.id, email, role)
     with pytest.raises(Conflict):
         await lists.rename(owner, inbox.id, "Elsewhere")
+    with pytest.raises(Conflict):
+        await lists.rename(owner, inbox.id, "Elsewhere", expected_version=1)
     with pytest.raises(Conflict):
         await lists.delete(owner, inbox.id)
     with pytest.raises(Conflict):
         await lists.leave(owner, inbox.id)
-    assert await lists.get(owner, inbox.id) == inbox
-    assert roles(await lists.members(owner, inbox.id)) == {owner: Role.OWNER}
-
-
-async def test_a_user_has_one_inbox(lists: ListService, owner: UUID) -> None:
-    await lists.create_inbox(owner)
     with pytest.raises(Conflict):
-        await lists.create_inbox(owner)
-    assert [x.name for x in (await lists.mine(owner)).items] == [INBOX_NAME]
+        await lists.change_role(owner, inbox.id, owner, Role.EDITOR)
+    assert await lists.get(owner, inbox.id) == access  # not even a new version
+    assert roles(await lists.members(owner, inbox.id)) == {owner: Role.OWNER}
+    with pytest.raises(NotFound):
+        await lists.get(stranger, inbox.id)
+
+
+async def test_a_list_named_inbox_is_an_ordinary_list(lists: ListService, owner: UUID) -> None:
+    named = (await lists.create(owner, INBOX_NAME)).todo_list
+    assert (named.is_inbox, named.inbox_of) == (False, None)
+    assert named.id != inbox_id(owner)
+    await lists.rename(owner, named.id, "renamed")
+    await lists.delete(owner, named.id)
+    assert [x.todo_list.id for x in (await lists.mine(owner)).items] == [inbox_id(owner)]
 
 
 # --- rename and delete ---------------------------------------------------------------------
 async def test_an_owner_renames_with_or_without_the_version(
     lists: ListService, owner: UUID, clock: FixedClock
 ) -> None:
-    todo_list = await lists.create(owner, "old")
+    todo_list = (await lists.create(owner, "old")).todo_list
     later = clock.advance()
-    renamed = await lists.rename(owner, todo_list.id, " new ", expected_version=1)
+    access = await lists.rename(owner, todo_list.id, " new ", expected_version=1)
+    renamed = access.todo_list
+    assert access.role is Role.OWNER
     assert (renamed.name, renamed.version, renamed.updated_at) == ("new", 2, later)
     assert renamed.created_at == todo_list.created_at
-    assert (await lists.rename(owner, todo_list.id, "newer")).version == 3
+    assert (await lists.rename(owner, todo_list.id, "newer")).todo_list.version == 3
     assert await lists.get(owner, todo_list.id) == await lists.rename(owner, todo_list.id, "newer")
 
 
 async def test_a_rename_from_a_stale_version_is_a_version_conflict(
     lists: ListService, owner: UUID
 ) -> None:
-    todo_list = await lists.create(owner, "old")
+    todo_list = (await lists.create(owner, "old")).todo_list
     await lists.rename(owner, todo_list.id, "new")
     with pytest.raises(VersionConflict) as raised:
         await lists.rename(owner, todo_list.id, "stale", expected_version=1)
     assert (raised.value.expected, raised.value.actual) == (1, 2)
-    assert (await lists.get(owner, todo_list.id)).name == "new"
+    assert (await lists.get(owner, todo_list.id)).todo_list.name == "new"
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.EDITOR])
@@ -196,8 +218,9 @@ async def test_only_an_owner_renames_deletes_shares_and_manages_members(
         await lists.change_role(stranger, todo_list.id, stranger, Role.OWNER)
     with pytest.raises(Forbidden):
         await lists.remove_member(stranger, todo_list.id, owner)
-    # but they see it, and its members
-    assert (await lists.get(stranger, todo_list.id)).name == "groceries"
+    # but they see it, with their role, and its members
+    seen = await lists.get(stranger, todo_list.id)
+    assert (seen.todo_list.name, seen.role) == ("groceries", role)
     assert roles(await lists.members(stranger, todo_list.id)) == {owner: Role.OWNER, stranger: role}
 
 
@@ -209,7 +232,8 @@ async def test_a_deleted_list_is_gone_for_every_member(
     for member in (owner, stranger):
         with pytest.raises(NotFound):
             await lists.get(member, todo_list.id)
-        assert (await lists.mine(member)).items == ()
+        mine = (await lists.mine(member)).items
+        assert [x.todo_list.id for x in mine] == [inbox_id(member)]
     async with uow() as work:
         assert await work.memberships.members(todo_list.id) == []
 
@@ -218,20 +242,25 @@ async def test_a_deleted_list_is_gone_for_every_member(
 async def test_sharing_by_email_adds_a_member_in_the_role_given(
     lists: ListService, uow: MemoryUnitOfWorkFactory, owner: UUID, stranger: UUID
 ) -> None:
-    todo_list = await lists.create(owner, "groceries")
+    todo_list = (await lists.create(owner, "groceries")).todo_list
     email = await email_of(uow, stranger)
-    membership = await lists.share(owner, todo_list.id, f"  {email.upper()} ", Role.EDITOR)
-    assert membership == Membership(todo_list.id, stranger, Role.EDITOR)
+    member = await lists.share(owner, todo_list.id, f"  {email.upper()} ", Role.EDITOR)
+    assert member == Member(stranger, email, None, Role.EDITOR)
     assert roles(await lists.members(owner, todo_list.id)) == {
         owner: Role.OWNER,
         stranger: Role.EDITOR,
     }
-    assert [x.id for x in (await lists.mine(stranger)).items] == [todo_list.id]
-    assert (await lists.get(owner, todo_list.id)).version == 2  # the members are the list's
+    # by name, code point by code point: "Inbox" comes before "groceries"
+    mine = (await lists.mine(stranger)).items
+    assert [(x.todo_list.id, x.role) for x in mine] == [
+        (inbox_id(stranger), Role.OWNER),
+        (todo_list.id, Role.EDITOR),
+    ]
+    assert (await lists.get(owner, todo_list.id)).todo_list.version == 2  # members are the list's
 
 
 async def test_sharing_with_an_unknown_email_is_not_found(lists: ListService, owner: UUID) -> None:
-    todo_list = await lists.create(owner, "groceries")
+    todo_list = (await lists.create(owner, "groceries")).todo_list
     with pytest.raises(NotFound) as raised:
         await lists.share(owner, todo_list.id, "nobody@example.com")
     assert str(raised.value) == "user"
@@ -347,6 +376,6 @@ async def test_two_owners_dropping_each_other_at_once_leave_one_owner(
     assert type(sorted(outcomes, key=lambda outcome: outcome is None)[0]) is refused
 
 
-async def _members(uow: MemoryUnitOfWorkFactory, list_id: UUID) -> list[Membership]:
+async def _members(uow: MemoryUnitOfWorkFactory, list_id: UUID) -> list[Member]:
     async with uow() as work:
         return await work.memberships.members(list_id)

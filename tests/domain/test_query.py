@@ -37,7 +37,7 @@ def sort_id(sort: Sort) -> str:
 def todo(**fields: Any) -> Todo:
     values: dict[str, Any] = {
         "id": new_id(),
-        "owner_id": new_id(),
+        "list_id": new_id(),
         "title": "t",
         "created_at": START,
         "updated_at": START,

@@ -16,13 +16,14 @@ from todo_domain import (
     TodoChanges,
     TodoService,
     VersionConflict,
+    inbox_id,
     new_id,
 )
 
 
 async def test_create_fills_in_defaults_and_timestamps(todos: TodoService, owner: UUID) -> None:
     todo = await todos.create(owner, NewTodo(title="write tests"))
-    assert todo.owner_id == owner
+    assert todo.list_id == inbox_id(owner)
     assert todo.status is Status.OPEN
     assert todo.priority is Priority.NORMAL
     assert todo.description == ""

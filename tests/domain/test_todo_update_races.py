@@ -12,12 +12,13 @@ from todo_domain import (
     NewTodo,
     StorageBusy,
     Todo,
+    TodoAccess,
     TodoChanges,
     TodoService,
     VersionConflict,
     new_id,
 )
-from todo_domain.todos import UPDATE_ATTEMPTS
+from todo_domain.races import UPDATE_ATTEMPTS
 from todo_memory import MemoryUnitOfWorkFactory
 from todo_memory.repositories import MemoryTodoRepository
 from todo_memory.transaction import Transaction
@@ -51,16 +52,17 @@ class RacedRepository(MemoryTodoRepository):
         self._raced = raced
         self._read = False  # only the unit of work's first read races
 
-    async def get(self, owner_id: UUID, todo_id: UUID) -> Todo | None:
-        todo = await super().get(owner_id, todo_id)
+    async def get(self, user_id: UUID, todo_id: UUID) -> TodoAccess | None:
+        access = await super().get(user_id, todo_id)
         first, self._read = not self._read, True
-        if todo is not None and first and self._raced.races_left > 0:
+        if access is not None and first and self._raced.races_left > 0:
             self._raced.races_left -= 1
+            todo = access.todo
             async with self._raced.storage() as interloper:
                 await interloper.todos.update(
                     dataclasses.replace(todo, version=todo.version + 1), todo.version
                 )
-        return todo
+        return access
 
 
 async def _raced_todo(races: int) -> tuple[TodoService, RacedTodos, UUID, Todo]:

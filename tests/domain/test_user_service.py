@@ -1,11 +1,36 @@
-"""User use cases: registration rules, duplicate e-mails and authentication."""
+"""User use cases: registration rules, the Inbox that comes with an account, duplicate e-mails
+and authentication."""
 
 from uuid import UUID
 
 import pytest
 
-from fakes import START, FakeHasher
-from todo_domain import AuthenticationFailed, Conflict, InvalidInput, NotFound, UserService, new_id
+from fakes import START, FakeHasher, FixedClock
+from todo_domain import (
+    INBOX_NAME,
+    AuthenticationFailed,
+    Conflict,
+    InvalidInput,
+    ListService,
+    Member,
+    Membership,
+    NewTodo,
+    NotFound,
+    Role,
+    StorageUnavailable,
+    TodoList,
+    TodoService,
+    UserService,
+    inbox_id,
+    new_id,
+)
+from todo_memory import (
+    MemoryMembershipRepository,
+    MemoryStore,
+    MemoryTodoListRepository,
+    MemoryUnitOfWork,
+    MemoryUnitOfWorkFactory,
+)
 
 ADDRESS = "192.0.2.1"
 
@@ -125,3 +150,110 @@ async def test_each_registration_gets_its_own_id(users: UserService) -> None:
     for i in range(5):
         ids.add((await users.register(f"u{i}@example.com", "password")).id)
     assert len(ids) == 5
+
+
+# --- the Inbox comes with the account ------------------------------------------------------
+async def test_registration_creates_the_users_inbox_owned_by_them(
+    users: UserService, lists: ListService, todos: TodoService
+) -> None:
+    user = await users.register("ada@example.com", "password", "Ada")
+    (access,) = (await lists.mine(user.id)).items
+    inbox = access.todo_list
+    assert access.role is Role.OWNER
+    assert (inbox.is_inbox, inbox.inbox_of) == (True, user.id)
+    assert inbox.id == inbox_id(user.id) == user.id
+    assert (inbox.name, inbox.version) == (INBOX_NAME, 1)
+    assert inbox.created_at == inbox.updated_at == user.created_at
+    assert await lists.get(user.id, user.id) == access
+    assert await lists.members(user.id, inbox.id) == [
+        Member(user.id, "ada@example.com", "Ada", Role.OWNER)
+    ]
+    assert (await todos.create(user.id, NewTodo(title="first"))).list_id == inbox.id
+
+
+async def test_every_user_gets_an_inbox_of_their_own(
+    users: UserService, lists: ListService
+) -> None:
+    ada = await users.register("ada@example.com", "password")
+    bob = await users.register("bob@example.com", "password")
+    for user, other in ((ada, bob), (bob, ada)):
+        assert [x.todo_list.id for x in (await lists.mine(user.id)).items] == [user.id]
+        with pytest.raises(NotFound):
+            await lists.get(user.id, inbox_id(other.id))
+
+
+def stored(store: MemoryStore) -> tuple[set[UUID], set[UUID], set[tuple[UUID, UUID]]]:
+    """The ids of every committed user, list and membership."""
+    return set(store.users), set(store.lists), set(store.memberships)
+
+
+async def test_a_taken_email_leaves_neither_a_second_user_nor_an_inbox(
+    users: UserService, uow: MemoryUnitOfWorkFactory
+) -> None:
+    first = await users.register("ada@example.com", "password1")
+    with pytest.raises(Conflict):
+        await users.register("ADA@example.com", "password2")
+    assert stored(uow.store) == ({first.id}, {first.id}, {(first.id, first.id)})
+
+
+class InboxlessLists(MemoryTodoListRepository):
+    async def add(self, todo_list: TodoList) -> None:
+        if todo_list.is_inbox:
+            raise StorageUnavailable("connection lost")
+        await super().add(todo_list)
+
+
+class OwnerlessMemberships(MemoryMembershipRepository):
+    async def add(self, membership: Membership) -> None:
+        if membership.list_id == inbox_id(membership.user_id):
+            raise StorageUnavailable("connection lost")
+        await super().add(membership)
+
+
+class FailingInboxUnitOfWork(MemoryUnitOfWork):
+    """A unit of work whose storage fails when the Inbox (`part`: the list or its owner's
+    membership) is added, after the user was."""
+
+    def __init__(self, store: MemoryStore, part: str) -> None:
+        super().__init__(store)
+        if part == "list":
+            self.lists = InboxlessLists(self._tx)
+        else:
+            self.memberships = OwnerlessMemberships(self._tx)
+
+
+@pytest.mark.parametrize("part", ["list", "membership"])
+async def test_a_registration_whose_inbox_cannot_be_stored_leaves_no_user(
+    uow: MemoryUnitOfWorkFactory,
+    users: UserService,
+    hasher: FakeHasher,
+    clock: FixedClock,
+    part: str,
+) -> None:
+    failing = UserService(lambda: FailingInboxUnitOfWork(uow.store, part), hasher, clock)
+    with pytest.raises(StorageUnavailable):
+        await failing.register("ada@example.com", "password")
+    assert stored(uow.store) == (set(), set(), set())
+    with pytest.raises(AuthenticationFailed):
+        await users.authenticate("ada@example.com", "password", address=ADDRESS)
+    # the e-mail was not taken: the registration can be tried again
+    user = await users.register("ada@example.com", "password")
+    assert stored(uow.store) == ({user.id}, {user.id}, {(user.id, user.id)})
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_the_inbox_of_a_registered_user_is_neither_renamed_nor_shared_nor_deleted(
+    users: UserService, lists: ListService, role: Role
+) -> None:
+    ada = await users.register("ada@example.com", "password")
+    await users.register("bob@example.com", "password")
+    before = await lists.get(ada.id, ada.id)
+    for email in ("bob@example.com", "ada@example.com"):
+        with pytest.raises(Conflict):
+            await lists.share(ada.id, ada.id, email, role)
+    with pytest.raises(Conflict):
+        await lists.rename(ada.id, ada.id, "Elsewhere")
+    with pytest.raises(Conflict):
+        await lists.delete(ada.id, ada.id)
+    assert await lists.get(ada.id, ada.id) == before
+    assert [member.user_id for member in await lists.members(ada.id, ada.id)] == [ada.id]

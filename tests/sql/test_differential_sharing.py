@@ -140,8 +140,8 @@ class Run:
         self.created: list[list[UUID]] = [[] for _ in range(USERS)]
 
     async def register(self) -> None:
-        """Three users, each owning a list shared with the next as editor, and a todo in their Inbox and one in that list: the sequences start from
-        shared state."""
+        """Three users, each owning a list shared with the next as editor, and a todo in
+        their Inbox and one in that list: the sequences start from shared state."""
         for n in range(USERS):
             user = await self.users.register(f"user{n}@example.com", "password-123")
             self.user_ids.append(user.id)

@@ -41,16 +41,23 @@ class Transaction:
 
     # --- todos ---------------------------------------------------------------------------
     def todo(self, todo_id: UUID) -> Todo | None:
-        if todo_id in self._todos:
-            return self._todos[todo_id]
-        return self._store.todos.get(todo_id)
+        todo = self._todos[todo_id] if todo_id in self._todos else self._store.todos.get(todo_id)
+        return None if todo is None or self._deleted_here(todo.list_id) else todo
+
+    def _deleted_here(self, list_id: UUID) -> bool:
+        """Its todos went with it (the cascade itself runs at commit, over what is there)."""
+        return list_id in self._lists and self._lists[list_id] is None
 
     def lists_of(self, user_id: UUID) -> set[UUID]:
         return {m.list_id for m in self.all_memberships() if m.user_id == user_id}
 
     def all_todos(self) -> list[Todo]:
         merged: dict[UUID, Todo | None] = {**self._store.todos, **self._todos}
-        return [todo for todo in merged.values() if todo is not None]
+        return [
+            todo
+            for todo in merged.values()
+            if todo is not None and not self._deleted_here(todo.list_id)
+        ]
 
     def put_todo(self, todo: Todo) -> None:
         self._remember_base(todo.id)
@@ -109,16 +116,12 @@ class Transaction:
 
     def delete_list(self, list_id: UUID) -> None:
         """The list and, as the SQL foreign keys' ON DELETE CASCADE, its memberships and
-        todos."""
+        todos: those in it at commit, whatever their versions then."""
         self._remember_list_base(list_id)
         self._lists[list_id] = None
         for membership in self.all_memberships():
             if membership.list_id == list_id:
                 self.delete_membership((list_id, membership.user_id))
-        for todo in self.all_todos():
-            if todo.list_id == list_id:
-                # Not compared at commit: the cascade takes whatever version is there then.
-                self._todos[todo.id] = None
 
     def _remember_list_base(self, list_id: UUID) -> None:
         if list_id not in self._list_base_versions:
