@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import exc
 
-from todo_domain import Conflict, InvalidInput, StorageBusy, StorageUnavailable
+from todo_domain import Conflict, DomainError, InvalidInput, StorageBusy, StorageUnavailable
 
 # PostgreSQL SQLSTATEs: serialization_failure, deadlock_detected.
 _PG_LOST_RACE = frozenset({"40001", "40P01"})
@@ -20,6 +20,11 @@ _MYSQL_BUSY = frozenset({1205, 1969, 3024})
 _SQLITE_BUSY = ("database is locked", "database table is locked")
 _BUSY = "the database is busy"
 _MYSQL_CHECK_FAILED = 4025  # MariaDB reports a failed CHECK as an OperationalError
+# A row that refers to a missing one: PostgreSQL's foreign_key_violation, MariaDB/MySQL's
+# "cannot add or update a child row", SQLite's message.
+_PG_FOREIGN_KEY = "23503"
+_MYSQL_FOREIGN_KEY = frozenset({1452, 1216})
+_SQLITE_FOREIGN_KEY = "FOREIGN KEY constraint failed"
 # PostgreSQL: connection exceptions (class 08), admin/crash shutdown, cannot connect now,
 # too many connections.
 _PG_UNAVAILABLE_CLASSES = ("08",)
@@ -50,6 +55,15 @@ def is_constraint_violation(error: exc.DBAPIError) -> bool:
     if isinstance(error, exc.IntegrityError) or _sqlstate(error).startswith("23"):
         return True
     return _error_number(error) == _MYSQL_CHECK_FAILED
+
+
+def is_missing_reference(error: exc.DBAPIError) -> bool:
+    """A foreign key that names no row (inserted or updated to refer to a missing one)."""
+    return (
+        _sqlstate(error) == _PG_FOREIGN_KEY
+        or _error_number(error) in _MYSQL_FOREIGN_KEY
+        or _SQLITE_FOREIGN_KEY in str(_driver_error(error))
+    )
 
 
 def is_bad_value(error: exc.DBAPIError) -> bool:
@@ -104,10 +118,11 @@ def unavailable_error(error: BaseException) -> StorageUnavailable | None:
 
 
 @contextmanager
-def domain_errors(conflict: str) -> Iterator[None]:
+def domain_errors(conflict: str, *, missing: DomainError | None = None) -> Iterator[None]:
     """Constraint violations (reported as `conflict`) become `Conflict`, values that do not
     fit `InvalidInput`, a busy database `StorageBusy`; the driver's message (table and
-    constraint names, SQL) stays out of the domain error.
+    constraint names, SQL) stays out of the domain error. With `missing`, a foreign key that
+    names no row raises that instead (a todo stored into a list that is gone is `NotFound`).
 
     A busy database or a lost race is never a `Conflict`: the caller did nothing wrong, and
     the same request may succeed a moment later."""
@@ -116,6 +131,8 @@ def domain_errors(conflict: str) -> Iterator[None]:
     except exc.DBAPIError as error:
         if is_bad_value(error):  # a value the domain rules would have refused
             raise InvalidInput("value", "does not fit its column") from error
+        if missing is not None and is_missing_reference(error):
+            raise missing from error
         if is_constraint_violation(error):
             raise Conflict(conflict) from error
         if is_busy(error) or is_concurrency_failure(error):

@@ -8,17 +8,23 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid5
 
-from todo_domain import Priority, Status, Todo, User
+from todo_domain import Member, Priority, Role, Status, Todo, TodoList, User
 from todo_sql.records import TagRecord, TodoRecord, TodoTagRecord, UserRecord
 
 _STATUS = {status.value: status for status in Status}
 _PRIORITY = {priority.rank: priority for priority in Priority}
+_ROLE = {role.value: role for role in Role}
 
 
 def tag_id(list_id: UUID, name: str) -> UUID:
-    """A tag's id follows from its owner and name, so writers never read ids back and two
-    transactions adding the same new tag converge on one row."""
+    """A tag's id follows from its list and name, so writers never read ids back and two
+    transactions adding the same new tag converge on one row (and, an Inbox's id being its
+    user's, the tags stored before there were lists kept their ids)."""
     return uuid5(list_id, name)
+
+
+def role_from_value(value: str) -> Role:
+    return _ROLE[value]
 
 
 # --- rows (Core) -----------------------------------------------------------------------------
@@ -107,6 +113,29 @@ def user_values(user: User) -> dict[str, Any]:
     }
 
 
+def list_from_row(row: Sequence[Any]) -> TodoList:
+    """`row` holds the columns of `statements.LIST_COLUMNS`, in that order."""
+    list_id, name, created_at, updated_at, inbox_of, version = row
+    return TodoList(list_id, name, created_at, updated_at, inbox_of, version)
+
+
+def list_values(todo_list: TodoList) -> dict[str, Any]:
+    return {
+        "id": todo_list.id,
+        "name": todo_list.name,
+        "inbox_of": todo_list.inbox_of,
+        "created_at": todo_list.created_at,
+        "updated_at": todo_list.updated_at,
+        "version": todo_list.version,
+    }
+
+
+def member_from_row(row: Sequence[Any]) -> Member:
+    """`row`: the user's id, e-mail and display name, then the role (`statements.MEMBERS`)."""
+    user_id, email, display_name, value = row
+    return Member(user_id, email, display_name, _ROLE[value])
+
+
 # --- records (ORM) ---------------------------------------------------------------------------
 def todo_from_record(record: TodoRecord) -> Todo:
     return Todo(
@@ -126,7 +155,7 @@ def todo_from_record(record: TodoRecord) -> Todo:
 
 
 def todo_to_record(todo: Todo) -> TodoRecord:
-    """A new record with new tag records: for a session that adds it, when the owner has none
+    """A new record with new tag records: for a session that adds it, when the list has none
     of these tags yet (otherwise merge the tags, whose ids follow from `tag_id`)."""
     return TodoRecord(
         **todo_values(todo),

@@ -6,21 +6,32 @@ from uuid import UUID
 
 from todo_domain import (
     Conflict,
+    ListAccess,
     LoginAttempt,
+    Member,
+    Membership,
     NotFound,
     Page,
     PageRequest,
+    Role,
     Sort,
     Todo,
+    TodoAccess,
     TodoFilter,
+    TodoList,
     User,
     VersionConflict,
     new_id,
+    page_of_lists,
     page_of_todos,
 )
 from todo_sql import statements as sql
 from todo_sql.errors import domain_errors
 from todo_sql.mapping import (
+    list_from_row,
+    list_values,
+    member_from_row,
+    role_from_value,
     tag_values,
     todo_from_row,
     todo_tag_values,
@@ -39,25 +50,28 @@ class SqlTodoRepository:
 
     async def add(self, todo: Todo) -> None:
         uow = self._uow
-        with domain_errors("todo conflicts with stored data"):
+        with domain_errors("todo conflicts with stored data", missing=NotFound("list")):
             result = await uow.write(sql.INSERT_TODO[uow.dialect], todo_values(todo))
             if result.rowcount == 0:
                 raise Conflict("todo already exists")
             await _insert_tags(uow, todo)
 
-    async def get(self, list_id: UUID, todo_id: UUID) -> Todo | None:
-        rows = await self._uow.read(sql.GET_TODO, {"todo_id": todo_id, "list_id": list_id})
+    async def get(self, user_id: UUID, todo_id: UUID) -> TodoAccess | None:
+        rows = await self._uow.read(sql.GET_TODO, {"todo_id": todo_id, "user_id": user_id})
         if not rows:
             return None
         names = tuple(row[-1] for row in rows if row[-1] is not None)
-        return todo_from_row(rows[0][:-1], names)
+        return TodoAccess(todo_from_row(rows[0][:-2], names), role_from_value(rows[0][-2]))
 
     async def list(
-        self, list_id: UUID, filter: TodoFilter, sort: Sort, page: PageRequest
+        self, user_id: UUID, filter: TodoFilter, sort: Sort, page: PageRequest
     ) -> Page[Todo]:
         after = page.position(sort)
-        params: dict[str, Any] = {"list_id": list_id, "limit": page.limit + 1}
+        params: dict[str, Any] = {"user_id": user_id, "limit": page.limit + 1}
         filters: set[sql.Filter] = set()
+        if filter.list_id is not None:
+            filters.add(sql.Filter.LIST_ID)
+            params["list_id"] = filter.list_id
         if filter.status is not None:
             filters.add(sql.Filter.STATUS)
             params["status"] = filter.status.value
@@ -83,12 +97,12 @@ class SqlTodoRepository:
             value = after.value
             params["cursor_value"] = getattr(value, "rank", value)  # a Priority is its rank
             params["cursor_id"] = after.id
-        inline = self._uow.dialect == "postgresql"  # tag names as an array column
-        statement = sql.list_todos(sort.key, sort.descending, kind, frozenset(filters), inline)
+        postgresql = self._uow.dialect == "postgresql"  # per list, tag names as an array
+        statement = sql.list_todos(sort.key, sort.descending, kind, frozenset(filters), postgresql)
 
         rows = await self._uow.read(statement, params)
         shown = rows[: page.limit]  # a further row only says that there is a next page
-        if inline:
+        if postgresql:
             todos = [todo_from_row(row[:-1], tuple(row[-1] or ())) for row in shown]
         else:
             names: dict[UUID, list[str]] = {}
@@ -106,26 +120,20 @@ class SqlTodoRepository:
 
     async def update(self, todo: Todo, expected_version: int) -> None:
         uow = self._uow
-        with domain_errors("todo conflicts with stored data"):
+        with domain_errors("todo conflicts with stored data", missing=NotFound("list")):
             values = todo_values(todo)
-            del values["id"], values["list_id"]
+            del values["id"]
             result = await uow.write(
                 sql.UPDATE_TODO,
-                {
-                    **values,
-                    "b_id": todo.id,
-                    "b_list_id": todo.list_id,
-                    "b_expected_version": expected_version,
-                },
+                {**values, "b_id": todo.id, "b_expected_version": expected_version},
             )
             if result.rowcount != 1:
-                versions = await uow.write(
-                    sql.VERSION_OF_TODO, {"todo_id": todo.id, "list_id": todo.list_id}
-                )
+                versions = await uow.write(sql.VERSION_OF_TODO, {"todo_id": todo.id})
                 current = versions.scalar()
                 if current is None:
                     raise NotFound("todo")
                 raise VersionConflict(expected_version, current)
+            # The tags again, under the todo's list (another one, after a move).
             await uow.write(sql.DELETE_TAGS_OF_TODO, {"todo_id": todo.id})
             await _insert_tags(uow, todo)
 
@@ -201,3 +209,113 @@ class SqlLoginFailureRepository:
 
     async def prune(self, before: datetime) -> None:
         await self._uow.write(sql.PRUNE_LOGIN_FAILURES, {"before": before})
+
+
+class SqlTodoListRepository:
+    def __init__(self, uow: "SqlUnitOfWork") -> None:
+        self._uow = uow
+
+    async def add(self, todo_list: TodoList) -> None:
+        uow = self._uow
+        # A second Inbox of a user breaks the unique key on `inbox_of`; an Inbox of nobody,
+        # its foreign key to users.
+        with domain_errors(
+            "the user has an Inbox already", missing=Conflict("list conflicts with stored data")
+        ):
+            result = await uow.write(sql.INSERT_LIST[uow.dialect], list_values(todo_list))
+        if result.rowcount == 0:
+            raise Conflict("list already exists")
+
+    async def get(self, list_id: UUID) -> TodoList | None:
+        rows = await self._uow.read(sql.GET_LIST, {"list_id": list_id})
+        return list_from_row(rows[0]) if rows else None
+
+    async def list_for(
+        self, user_id: UUID, page: PageRequest, role: Role | None = None
+    ) -> Page[ListAccess]:
+        after = page.list_position()
+        params: dict[str, Any] = {"user_id": user_id, "limit": page.limit + 1}
+        if role is not None:
+            params["role"] = role.value
+        if after is not None:
+            params["cursor_name"], params["cursor_id"] = after.key()
+        statement = sql.lists_of_user(role is not None, after is not None)
+        rows = await self._uow.read(statement, params)
+        accesses = [ListAccess(list_from_row(row[:-1]), role_from_value(row[-1])) for row in rows]
+        return page_of_lists(accesses, page)
+
+    async def update(self, todo_list: TodoList, expected_version: int) -> None:
+        uow = self._uow
+        with domain_errors("list conflicts with stored data"):
+            values = list_values(todo_list)
+            del values["id"]
+            result = await uow.write(
+                sql.UPDATE_LIST,
+                {**values, "b_id": todo_list.id, "b_expected_version": expected_version},
+            )
+            if result.rowcount != 1:
+                versions = await uow.write(sql.VERSION_OF_LIST, {"list_id": todo_list.id})
+                current = versions.scalar()
+                if current is None:
+                    raise NotFound("list")
+                raise VersionConflict(expected_version, current)
+
+    async def delete(self, list_id: UUID) -> bool:
+        with domain_errors("list is still referenced"):
+            result = await self._uow.write(sql.DELETE_LIST, {"list_id": list_id})
+        return bool(result.rowcount)
+
+
+class SqlMembershipRepository:
+    def __init__(self, uow: "SqlUnitOfWork") -> None:
+        self._uow = uow
+
+    async def add(self, membership: Membership) -> None:
+        uow = self._uow
+        values = {
+            "list_id": membership.list_id,
+            "user_id": membership.user_id,
+            "role": membership.role.value,
+        }
+        with domain_errors(
+            "already a member of the list",
+            missing=Conflict("membership conflicts with stored data"),
+        ):
+            result = await uow.write(sql.INSERT_MEMBERSHIP[uow.dialect], values)
+        if result.rowcount == 0:
+            raise Conflict("already a member of the list")
+
+    async def role_of(self, list_id: UUID, user_id: UUID) -> Role | None:
+        rows = await self._uow.read(sql.ROLE_OF, {"list_id": list_id, "user_id": user_id})
+        return role_from_value(rows[0][0]) if rows else None
+
+    async def hold(self, list_id: UUID, user_id: UUID) -> Role | None:
+        uow = self._uow
+        with domain_errors("membership conflicts with stored data"):
+            await uow.begin_writing()
+            result = await uow.write(sql.HOLD_ROLE, {"list_id": list_id, "user_id": user_id})
+        value = result.scalar()
+        return None if value is None else role_from_value(value)
+
+    async def members(self, list_id: UUID) -> list[Member]:
+        rows = await self._uow.read(sql.MEMBERS, {"list_id": list_id})
+        return [member_from_row(row) for row in rows]
+
+    async def change_role(self, list_id: UUID, user_id: UUID, role: Role) -> None:
+        with domain_errors("membership conflicts with stored data"):
+            result = await self._uow.write(
+                sql.CHANGE_ROLE, {"b_list_id": list_id, "b_user_id": user_id, "role": role.value}
+            )
+        if result.rowcount == 0:
+            raise NotFound("member")
+
+    async def remove(self, list_id: UUID, user_id: UUID) -> bool:
+        with domain_errors("membership is still referenced"):
+            result = await self._uow.write(
+                sql.REMOVE_MEMBERSHIP, {"list_id": list_id, "user_id": user_id}
+            )
+        return bool(result.rowcount)
+
+    async def count_owners(self, list_id: UUID) -> int:
+        rows = await self._uow.read(sql.COUNT_OWNERS, {"list_id": list_id})
+        return int(rows[0][0])

@@ -2,7 +2,7 @@
 
 Building a statement per request, and loading rows into ORM objects, were most of SQLAlchemy's
 cost in the measurements of bench/README.md; the hot paths therefore execute these prebuilt selects
-and map rows straight into entities. The list statement depends on which filters are set, the
+and map rows straight into entities. The list statements depend on which filters are set, the
 sort order and the kind of cursor: each variant is built on first use and then kept.
 """
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
@@ -33,8 +34,16 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
-from todo_domain import SortKey
-from todo_sql.records import LoginFailureRecord, TagRecord, TodoRecord, UserRecord, todo_tags
+from todo_domain import Role, SortKey
+from todo_sql.records import (
+    LoginFailureRecord,
+    TagRecord,
+    TodoRecord,
+    UserRecord,
+    lists,
+    memberships,
+    todo_tags,
+)
 
 todos = cast(Table, TodoRecord.__table__)
 tags = cast(Table, TagRecord.__table__)
@@ -65,6 +74,16 @@ USER_COLUMNS = (
 )
 """The order `mapping.user_from_row` reads."""
 
+LIST_COLUMNS = (
+    lists.c.id,
+    lists.c.name,
+    lists.c.created_at,
+    lists.c.updated_at,
+    lists.c.inbox_of,
+    lists.c.version,
+)
+"""The order `mapping.list_from_row` reads."""
+
 LIKE_ESCAPE = "/"
 
 
@@ -82,18 +101,24 @@ def like_pattern(text: str) -> str:
 
 
 # --- todos: reads ----------------------------------------------------------------------------
-GET_TODO = (
-    select(*TODO_COLUMNS, tags.c.name)
-    .select_from(
-        todos.outerjoin(todo_tags, todo_tags.c.todo_id == todos.c.id).outerjoin(
-            tags, tags.c.id == todo_tags.c.tag_id
-        )
+def _member_of_the_todos_list() -> ColumnElement[bool]:
+    return and_(
+        memberships.c.list_id == todos.c.list_id, memberships.c.user_id == bindparam("user_id")
     )
-    .where(todos.c.id == bindparam("todo_id"), todos.c.list_id == bindparam("list_id"))
+
+
+GET_TODO = (
+    select(*TODO_COLUMNS, memberships.c.role, tags.c.name)
+    .select_from(
+        todos.join(memberships, _member_of_the_todos_list())
+        .outerjoin(todo_tags, todo_tags.c.todo_id == todos.c.id)
+        .outerjoin(tags, tags.c.id == todo_tags.c.tag_id)
+    )
+    .where(todos.c.id == bindparam("todo_id"))
     .order_by(todo_tags.c.position)
 )
-"""One todo and its tags (in their order) in one round trip: a row per tag (a single row with
-a NULL tag when it has none)."""
+"""One todo, the reader's role in its list and its tags (in their order) in one round trip:
+a row per tag (a single row with a NULL tag when it has none); no row for a non-member."""
 
 TAGS_OF_TODOS = (
     select(todo_tags.c.todo_id, tags.c.name)
@@ -102,9 +127,7 @@ TAGS_OF_TODOS = (
     .order_by(todo_tags.c.position)
 )
 
-VERSION_OF_TODO = select(todos.c.version).where(
-    todos.c.id == bindparam("todo_id"), todos.c.list_id == bindparam("list_id")
-)
+VERSION_OF_TODO = select(todos.c.version).where(todos.c.id == bindparam("todo_id"))
 
 
 class CursorKind(enum.Enum):
@@ -114,6 +137,7 @@ class CursorKind(enum.Enum):
 
 
 class Filter(enum.StrEnum):
+    LIST_ID = "list_id"
     STATUS = "status"
     PRIORITY = "priority"
     TAG = "tag"
@@ -181,13 +205,58 @@ def _after(key: SortKey, descending: bool, kind: CursorKind) -> ColumnElement[bo
     return dated
 
 
-TAG_NAMES_ARRAY = (
-    select(func.array_agg(postgresql.aggregate_order_by(tags.c.name, todo_tags.c.position)))
-    .select_from(todo_tags.join(tags, tags.c.id == todo_tags.c.tag_id))
-    .where(todo_tags.c.todo_id == todos.c.id)
-    .scalar_subquery()
-)
-"""PostgreSQL: a todo's tag names in their order, as an array (NULL without tags)."""
+def _tag_names_array(todo_id: ColumnElement[Any]) -> ColumnElement[Any]:
+    """PostgreSQL: the tag names of the todo `todo_id` in their order, as an array (NULL
+    without tags)."""
+    return (
+        select(func.array_agg(postgresql.aggregate_order_by(tags.c.name, todo_tags.c.position)))
+        .select_from(todo_tags.join(tags, tags.c.id == todo_tags.c.tag_id))
+        .where(todo_tags.c.todo_id == todo_id)
+        .scalar_subquery()
+    )
+
+
+def _order(key: SortKey, descending: bool, columns: Any) -> list[Any]:
+    """The sort order over `columns` (a table's or a subquery's), ties by id."""
+    column = columns[_SORT_COLUMNS[key].name]
+    if key is SortKey.DUE_DATE:
+        order: list[Any] = [NullsLast(column, descending)]
+    else:
+        order = [column.desc() if descending else column.asc()]
+    order.append(columns.id.desc() if descending else columns.id.asc())
+    return order
+
+
+def _todo_predicates(
+    key: SortKey, descending: bool, cursor: "CursorKind", filters: frozenset[Filter], tag_id: Any
+) -> list[ColumnElement[bool]]:
+    """What a todo of the page satisfies within its list: the filters (the tag by its id in
+    that list, `tag_id`) and the position after the cursor."""
+    where: list[ColumnElement[bool]] = []
+    if Filter.STATUS in filters:
+        where.append(todos.c.status == bindparam("status"))
+    if Filter.PRIORITY in filters:
+        where.append(todos.c.priority == bindparam("priority"))
+    if Filter.TAG in filters:
+        # A probe of the todo_tags primary key per todo, so the walk of the sort index stops
+        # after a page, whatever the number of todos with that tag (an IN over the tag's todos
+        # reads them all and sorts: linear in the data).
+        tagged = exists().where(todo_tags.c.todo_id == todos.c.id, todo_tags.c.tag_id == tag_id)
+        where.append(tagged.correlate_except(todo_tags))  # `tag_id` is an enclosing query's
+    if Filter.DUE_BEFORE in filters:
+        where.append(todos.c.due_date < bindparam("due_before"))
+    if Filter.DUE_AFTER in filters:
+        where.append(todos.c.due_date > bindparam("due_after"))
+    if Filter.TEXT in filters:
+        where.append(todos.c.title_lower.like(bindparam("pattern"), escape=LIKE_ESCAPE))
+    if cursor is not CursorKind.NONE:
+        where.append(_after(key, descending, cursor))
+    return where
+
+
+# The tag a tag filter names, in each list: its id is read, not derived, so rows written by
+# other means are found all the same.
+_wanted_tag = tags.alias("wanted_tag")
 
 
 @cache
@@ -196,57 +265,62 @@ def list_todos(
     descending: bool,
     cursor: CursorKind,
     filters: frozenset[Filter],
-    tags_inline: bool = False,
+    postgresql: bool = False,
 ) -> Select[Any]:
-    """The page statement: parameters `list_id`, `limit`, one per filter in `filters`
-    (`status`, `priority` (rank), `tag`, `due_before`, `due_after`, `pattern`) and, after a
+    """The page statement: the todos of every list of the user (`list_id` only, with
+    `Filter.LIST_ID`). Parameters `user_id`, `limit`, one per filter in `filters` (`list_id`,
+    `status`, `priority` (rank), `tag`, `due_before`, `due_after`, `pattern`) and, after a
     cursor, `cursor_value` and `cursor_id`.
 
-    With `tags_inline` (PostgreSQL only) each row ends with the array of its tag names
-    (`TAG_NAMES_ARRAY`): the page in one round trip instead of two."""
-    column = _SORT_COLUMNS[key]
-    columns = (*TODO_COLUMNS, TAG_NAMES_ARRAY) if tags_inline else TODO_COLUMNS
-    statement = select(*columns).where(todos.c.list_id == bindparam("list_id"))
-    if Filter.STATUS in filters:
-        statement = statement.where(todos.c.status == bindparam("status"))
-    if Filter.PRIORITY in filters:
-        statement = statement.where(todos.c.priority == bindparam("priority"))
-    if Filter.TAG in filters:
-        # The tag's id is looked up once (an uncorrelated subquery on the unique owner + name
-        # index), then a probe of the todo_tags (tag_id, todo_id) index per todo, so PostgreSQL
-        # walks the sort index and stops after a page, whatever the number of todos with that
-        # tag (an IN over the tag's todos reads them all and sorts: linear in the data). The id
-        # is read, not derived, so rows written by other means are found all the same.
-        tag_id = (
-            select(tags.c.id)
-            .where(tags.c.list_id == bindparam("list_id"), tags.c.name == bindparam("tag"))
-            .scalar_subquery()
-        )
-        tagged = exists().where(todo_tags.c.todo_id == todos.c.id, todo_tags.c.tag_id == tag_id)
-        statement = statement.where(tagged)
-    if Filter.DUE_BEFORE in filters:
-        statement = statement.where(todos.c.due_date < bindparam("due_before"))
-    if Filter.DUE_AFTER in filters:
-        statement = statement.where(todos.c.due_date > bindparam("due_after"))
-    if Filter.TEXT in filters:
-        statement = statement.where(
-            todos.c.title_lower.like(bindparam("pattern"), escape=LIKE_ESCAPE)
-        )
-    if cursor is not CursorKind.NONE:
-        statement = statement.where(_after(key, descending, cursor))
-    if key is SortKey.DUE_DATE:
-        order: list[Any] = [NullsLast(column, descending)]
-    else:
-        order = [column.desc() if descending else column.asc()]
-    order.append(todos.c.id.desc() if descending else todos.c.id.asc())
-    return statement.order_by(*order).limit(bindparam("limit"))
+    With `postgresql`: a LATERAL subquery per membership takes each list's first `limit` in
+    order (a walk of its (list_id, sort, id) index that stops there), and only those are
+    merged and cut to `limit`, so a page costs what it shows times the number of lists,
+    whatever the number of todos; each row ends with the array of its tag names
+    (`_tag_names_array`): the page in one round trip instead of two. Elsewhere: one join of
+    the todos with the user's memberships, in order (MariaDB has no LATERAL)."""
+    member = memberships.c.user_id == bindparam("user_id")
+    one_list = memberships.c.list_id == bindparam("list_id")
+    with_tag = Filter.TAG in filters
+    tag_of_list = and_(
+        _wanted_tag.c.list_id == memberships.c.list_id, _wanted_tag.c.name == bindparam("tag")
+    )
+    where = _todo_predicates(key, descending, cursor, filters, _wanted_tag.c.id)
+    if not postgresql:
+        joined = todos.join(memberships, and_(memberships.c.list_id == todos.c.list_id, member))
+        if with_tag:
+            joined = joined.join(_wanted_tag, tag_of_list)
+        statement = select(*TODO_COLUMNS).select_from(joined).where(*where)
+        if Filter.LIST_ID in filters:
+            statement = statement.where(todos.c.list_id == bindparam("list_id"))
+        return statement.order_by(*_order(key, descending, todos.c)).limit(bindparam("limit"))
+
+    per_list = (
+        select(*TODO_COLUMNS)
+        .where(todos.c.list_id == memberships.c.list_id, *where)
+        .order_by(*_order(key, descending, todos.c))
+        .limit(bindparam("limit"))
+        .lateral("per_list")
+    )
+    lists_of_user = memberships.join(_wanted_tag, tag_of_list) if with_tag else memberships
+    merged = (
+        select(*per_list.c)
+        .select_from(lists_of_user.join(per_list, true()))
+        .where(member, *([one_list] if Filter.LIST_ID in filters else []))
+        .order_by(*_order(key, descending, per_list.c))
+        .limit(bindparam("limit"))
+        .subquery("page")
+    )
+    # The tag names of the page's rows only: computed over the merged page, not per list.
+    return select(*merged.c, _tag_names_array(merged.c.id)).order_by(
+        *_order(key, descending, merged.c)
+    )
 
 
 # The default listing, built at import like the other hot statements.
 for _descending in (True, False):
     for _kind in (CursorKind.NONE, CursorKind.VALUE):
-        for _inline in (True, False):
-            list_todos(SortKey.CREATED_AT, _descending, _kind, frozenset(), _inline)
+        for _postgresql in (True, False):
+            list_todos(SortKey.CREATED_AT, _descending, _kind, frozenset(), _postgresql)
 
 
 # --- todos: writes ---------------------------------------------------------------------------
@@ -284,22 +358,133 @@ INSERT_USER: dict[str, Insert] = {
 INSERT_TAGS: dict[str, Insert] = {
     name: _insert_ignoring_duplicates(name, tags, index=["id"]) for name in DIALECTS
 }
-"""By dialect: adds the tags an owner does not have yet."""
+"""By dialect: adds the tags a list does not have yet."""
 
 INSERT_TODO_TAGS = insert(todo_tags)
 
 UPDATE_TODO: Update = update(todos).where(
-    todos.c.id == bindparam("b_id"),
-    todos.c.list_id == bindparam("b_list_id"),
-    todos.c.version == bindparam("b_expected_version"),
+    todos.c.id == bindparam("b_id"), todos.c.version == bindparam("b_expected_version")
 )
-"""The compare-and-set; the SET clause comes from the column-named parameters."""
+"""The compare-and-set (a move too: `list_id` is one of the columns set); the SET clause comes
+from the column-named parameters."""
 
 DELETE_TODO: Delete = delete(todos).where(
     todos.c.id == bindparam("todo_id"), todos.c.list_id == bindparam("list_id")
 )
 
 DELETE_TAGS_OF_TODO: Delete = delete(todo_tags).where(todo_tags.c.todo_id == bindparam("todo_id"))
+
+# --- lists -----------------------------------------------------------------------------------
+INSERT_LIST: dict[str, Insert] = {
+    "postgresql": _insert_ignoring_duplicates("postgresql", lists, index=["id"]),
+    "sqlite": _insert_ignoring_duplicates("sqlite", lists, index=["id"]),
+    "mysql": insert(lists),
+    "mariadb": insert(lists),
+}
+"""By dialect: rowcount 0 (or an IntegrityError) means the id is taken; a second Inbox of a
+user is an IntegrityError everywhere."""
+
+GET_LIST = select(*LIST_COLUMNS).where(lists.c.id == bindparam("list_id"))
+
+VERSION_OF_LIST = select(lists.c.version).where(lists.c.id == bindparam("list_id"))
+
+UPDATE_LIST: Update = update(lists).where(
+    lists.c.id == bindparam("b_id"), lists.c.version == bindparam("b_expected_version")
+)
+"""The compare-and-set; the SET clause comes from the column-named parameters."""
+
+DELETE_LIST: Delete = delete(lists).where(lists.c.id == bindparam("list_id"))
+"""Its memberships, todos (with their tag links) and tags go by ON DELETE CASCADE."""
+
+
+class CodePoints(ColumnElement[Any]):
+    """Text compared code point by code point, as Python compares `str`: `COLLATE "C"` on
+    PostgreSQL (whose database collation may be a language's); SQLite's default BINARY and
+    the tables' utf8mb4_bin on MariaDB/MySQL already are."""
+
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = column.type
+
+    _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012 - SQLAlchemy's protocol
+        ("column", InternalTraversal.dp_clauseelement),
+    ]
+
+
+@compiles(CodePoints)
+def _code_points(element: CodePoints, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(CodePoints, "postgresql")
+def _code_points_postgresql(element: CodePoints, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'{compiler.process(element.column, **kw)} COLLATE "C"'
+
+
+@cache
+def lists_of_user(by_role: bool, after_cursor: bool) -> Select[Any]:
+    """A page of a user's lists with their role, by name then id: parameters `user_id`,
+    `limit` and, by the flags, `role`, `cursor_name` and `cursor_id`."""
+    name = CodePoints(lists.c.name)
+    statement = (
+        select(*LIST_COLUMNS, memberships.c.role)
+        .select_from(memberships.join(lists, lists.c.id == memberships.c.list_id))
+        .where(memberships.c.user_id == bindparam("user_id"))
+    )
+    if by_role:
+        statement = statement.where(memberships.c.role == bindparam("role"))
+    if after_cursor:
+        cursor_name = bindparam("cursor_name", type_=lists.c.name.type)
+        statement = statement.where(
+            name >= cursor_name,
+            or_(name > cursor_name, lists.c.id > bindparam("cursor_id", type_=lists.c.id.type)),
+        )
+    return statement.order_by(name, lists.c.id).limit(bindparam("limit"))
+
+
+# --- memberships -----------------------------------------------------------------------------
+INSERT_MEMBERSHIP: dict[str, Insert] = {
+    "postgresql": _insert_ignoring_duplicates("postgresql", memberships, index=None),
+    "sqlite": _insert_ignoring_duplicates("sqlite", memberships, index=None),
+    "mysql": insert(memberships),
+    "mariadb": insert(memberships),
+}
+"""By dialect: rowcount 0 (or an IntegrityError) means the user is a member already."""
+
+_MEMBERSHIP = and_(
+    memberships.c.list_id == bindparam("list_id"), memberships.c.user_id == bindparam("user_id")
+)
+
+ROLE_OF = select(memberships.c.role).where(_MEMBERSHIP)
+
+HOLD_ROLE = ROLE_OF.with_for_update(read=True)
+"""The role, share-locked until the transaction ends (PostgreSQL `FOR SHARE`, MariaDB/MySQL
+`LOCK IN SHARE MODE`): a change or removal of the membership waits for this transaction.
+SQLite has no row locks: its unit of work takes the database's write lock first instead."""
+
+MEMBERS = (
+    select(users.c.id, users.c.email, users.c.display_name, memberships.c.role)
+    .select_from(memberships.join(users, users.c.id == memberships.c.user_id))
+    .where(memberships.c.list_id == bindparam("list_id"))
+    .order_by(users.c.email)
+)
+
+CHANGE_ROLE: Update = (
+    update(memberships)
+    .where(
+        memberships.c.list_id == bindparam("b_list_id"),
+        memberships.c.user_id == bindparam("b_user_id"),
+    )
+    .values(role=bindparam("role"))
+)
+
+REMOVE_MEMBERSHIP: Delete = delete(memberships).where(_MEMBERSHIP)
+
+COUNT_OWNERS = select(func.count()).where(
+    memberships.c.list_id == bindparam("list_id"), memberships.c.role == Role.OWNER.value
+)
 
 # --- users -----------------------------------------------------------------------------------
 GET_USER = select(*USER_COLUMNS).where(users.c.id == bindparam("user_id"))

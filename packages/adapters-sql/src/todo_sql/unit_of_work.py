@@ -17,6 +17,8 @@ from todo_sql.engine import STATEMENT_TIMEOUT
 from todo_sql.errors import domain_errors, is_busy, unavailable_error
 from todo_sql.repositories import (
     SqlLoginFailureRepository,
+    SqlMembershipRepository,
+    SqlTodoListRepository,
     SqlTodoRepository,
     SqlUserRepository,
 )
@@ -76,6 +78,8 @@ class SqlUnitOfWork:
         self._todos = SqlTodoRepository(self)
         self._users = SqlUserRepository(self)
         self._login_failures = SqlLoginFailureRepository(self)
+        self._lists = SqlTodoListRepository(self)
+        self._memberships = SqlMembershipRepository(self)
 
     @property
     def todos(self) -> SqlTodoRepository:
@@ -84,6 +88,14 @@ class SqlUnitOfWork:
     @property
     def users(self) -> SqlUserRepository:
         return self._users
+
+    @property
+    def lists(self) -> SqlTodoListRepository:
+        return self._lists
+
+    @property
+    def memberships(self) -> SqlMembershipRepository:
+        return self._memberships
 
     @property
     def login_failures(self) -> SqlLoginFailureRepository:
@@ -187,6 +199,23 @@ class SqlUnitOfWork:
             self._autocommit = False
         self._in_transaction = self._wrote = True
         return connection
+
+    async def begin_writing(self) -> None:
+        """Begins the transaction now, as a write would, so that what is read next is read
+        inside it (`MembershipRepository.hold`).
+
+        SQLite has no row locks, and its driver begins a transaction only before an INSERT,
+        UPDATE or DELETE: a read before this unit of work's first write would run outside any
+        transaction, and another writer could change what it read before that write. So on
+        SQLite this takes the database's write lock (`BEGIN IMMEDIATE`, waiting up to the busy
+        timeout) unless a transaction is open already; other writers wait for this one's end.
+        Elsewhere the reads that need it lock their rows themselves."""
+        connection = await self.writer()
+        if self.dialect != "sqlite":
+            return
+        raw = await connection.get_raw_connection()
+        if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
+            await self._bounded(connection.exec_driver_sql("BEGIN IMMEDIATE"))
 
     @property
     def _isolation(self) -> str:
