@@ -557,6 +557,9 @@ def add_tag(connection: Connection, list_id: UUID, name: str, tag_id: UUID | Non
 # --- 2. down again, with nothing shared ------------------------------------------------------
 async def test_a_downgrade_gives_the_0002_rows_back(url: str) -> None:
     before = await run(url, both)
+    written = before[1]
+    assert len(written["todos"]) == len(TODOS)
+    assert len(written["todo_tags"]) == sum(len(todo.tags) for todo in TODOS)
     upgrade(url)
     downgrade(url, BEFORE)
     assert current(url) == {BEFORE}
