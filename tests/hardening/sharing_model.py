@@ -156,11 +156,11 @@ async def _todo_step(
         return response
     assert target_list is not None
     response = await http.patch(url, json={"list_id": target_list}, headers=headers)
-    expected = _gate(role, _EDITING)
-    if expected is None and target_list != model.todos[todo]:
-        expected = _gate(model.role(user, target_list), _EDITING)
-    _expect(response, expected or 200)
-    if expected is None:
+    refused = _gate(role, _EDITING)
+    if refused is None and target_list != model.todos[todo]:
+        refused = _gate(model.role(user, target_list), _EDITING)
+    _expect(response, refused or 200)
+    if refused is None:
         model.todos[todo] = target_list
     return response
 
@@ -195,39 +195,39 @@ async def _list_step(
     if kind == "share":
         body = {"email": model.accounts[member].email, "role": role_name}
         response = await http.post(f"{url}/members", json=body, headers=headers)
-        expected = _gate(role, {"owner"})
-        if expected is None:
+        refused = _gate(role, {"owner"})
+        if refused is None:
             assert shared is not None
-            expected = 409 if shared.inbox or member in shared.members else 201
-        _expect(response, expected)
-        if expected == 201:
+            refused = 409 if shared.inbox or member in shared.members else None
+        _expect(response, refused or 201)
+        if refused is None:
             assert shared is not None
             shared.members[member] = role_name
         return response
     leaving = kind == "remove_member" and member == user
-    expected = _gate(role, {"owner", "editor", "viewer"} if leaving else {"owner"})
-    if expected is None:
+    refused = _gate(role, {"owner", "editor", "viewer"} if leaving else {"owner"})
+    if refused is None:
         assert shared is not None
         current = shared.members.get(member)
         owners = sum(1 for r in shared.members.values() if r == "owner")
         if current is None:
-            expected = 404
+            refused = 404
         elif kind == "change_role" and current == role_name:
-            expected = 200
-        else:
-            expected = 409 if current == "owner" and owners <= 1 else None
+            refused = None  # nothing changes
+        elif current == "owner" and owners <= 1:
+            refused = 409
     if kind == "change_role":
         response = await http.patch(
             f"{url}/members/{member_id}", json={"role": role_name}, headers=headers
         )
-        _expect(response, expected or 200)
-        if expected is None:
+        _expect(response, refused or 200)
+        if refused is None:
             assert shared is not None
             shared.members[member] = role_name
         return response
     response = await http.delete(f"{url}/members/{member_id}", headers=headers)
-    _expect(response, expected or 204)
-    if expected is None:
+    _expect(response, refused or 204)
+    if refused is None:
         assert shared is not None
         del shared.members[member]
     return response

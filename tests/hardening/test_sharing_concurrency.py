@@ -53,17 +53,17 @@ def _client(service: Service) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=service.base, timeout=TIMEOUT, limits=limits)
 
 
-async def shared_list(http: httpx.AsyncClient, owner: Account, **members: Account) -> str:
-    """A new list of `owner`, shared with each of `members` in the role named by its key
+async def shared_list(http: httpx.AsyncClient, by: Account, **members: Account) -> str:
+    """A new list of `by`, shared with each of `members` in the role named by its key
     (`owner`, `editor`, `viewer`, with a digit appended to tell several apart)."""
-    created = await http.post("/api/v1/lists", json={"name": "shared"}, headers=owner.headers)
+    created = await http.post("/api/v1/lists", json={"name": "shared"}, headers=by.headers)
     assert created.status_code == 201, created.text
     list_id: str = created.json()["id"]
     for role, member in members.items():
         added = await http.post(
             f"/api/v1/lists/{list_id}/members",
             json={"email": member.email, "role": role.rstrip("0123456789")},
-            headers=owner.headers,
+            headers=by.headers,
         )
         assert added.status_code == 201, added.text
     return list_id

@@ -3,8 +3,9 @@ from uuid import UUID
 
 import pytest
 
-from builders import make_user
+from builders import register_owners
 from sqldb import SQL_BACKENDS, sql_factory
+from todo_domain import new_id
 from todo_sql import SqlUnitOfWorkFactory
 
 
@@ -17,8 +18,8 @@ async def sql(request: pytest.FixtureRequest) -> AsyncIterator[SqlUnitOfWorkFact
 
 @pytest.fixture
 async def owner(sql: SqlUnitOfWorkFactory) -> UUID:
-    """A registered user (todos need an existing owner in SQL)."""
-    user = make_user()
-    async with sql() as uow:
-        await uow.users.add(user)
-    return user.id
+    """A registered user with their Inbox (a todo needs a stored list, its reader a
+    membership, in SQL)."""
+    owner_id = new_id()
+    await register_owners(sql, owner_id)
+    return owner_id

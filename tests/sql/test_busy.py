@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from builders import make_todo, make_user, store
 from sqldb import empty_tables, migrated_url
-from todo_domain import Conflict, StorageBusy, Todo, User
+from todo_domain import Conflict, Role, StorageBusy, Todo, TodoAccess, User
 from todo_sql import SqlUnitOfWorkFactory, create_engine
 
 TIMEOUT = 1.0
@@ -79,7 +79,7 @@ async def _bounded_storage_with_a_todo(
     sql = SqlUnitOfWorkFactory(engines(statement_timeout=TIMEOUT), statement_timeout=TIMEOUT)
     owner = make_user()
     todo = make_todo(owner.id)
-    await store(sql, [todo])
+    await store(sql, [todo])  # registers the owner, with their Inbox
     return sql, owner, todo
 
 
@@ -110,7 +110,7 @@ async def test_a_locked_table_makes_reads_and_writes_busy_within_the_timeout(
         await _release(holder)
 
     async with sql() as uow:  # the lock is gone: everything works again
-        assert await uow.todos.get(owner.id, todo.id) == todo
+        assert await uow.todos.get(owner.id, todo.id) == TodoAccess(todo, Role.OWNER)
         await uow.todos.add(make_todo(owner.id))
 
 

@@ -1,5 +1,7 @@
 """Differential property test: the same random operations and queries on the memory adapter
-(the reference) and on the SQL adapter give the same results, errors included.
+(the reference) and on the SQL adapter give the same results, errors included. Two users, their
+Inboxes and a list of the second shared with the first as editor: todos are added to, moved
+between and deleted from the three, and read and listed through either user.
 
 CI-sized: a few dozen short histories on SQLite, fewer on each server backend."""
 
@@ -14,20 +16,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from builders import make_list, register_owners
 from sqldb import SQL_BACKENDS, empty_tables, sql_factory
 from todo_domain import (
     Conflict,
     DomainError,
+    Membership,
     Page,
     PageRequest,
     Priority,
+    Role,
     Sort,
     SortKey,
     Status,
     Todo,
+    TodoAccess,
     TodoFilter,
     UnitOfWorkFactory,
-    User,
     new_id,
 )
 from todo_memory import MemoryUnitOfWorkFactory
@@ -55,7 +60,7 @@ class Fields:
 
 @dataclass(frozen=True)
 class Add:
-    owner: int
+    place: int  # the list: an index into `History.lists`
     fields: Fields
 
 
@@ -64,24 +69,26 @@ class Update:
     target: int
     fields: Fields
     version_offset: int  # 0: the current version, else a stale or future one
+    to: int | None  # a move into this list (an index into `History.lists`, or a missing one)
 
 
 @dataclass(frozen=True)
 class Delete:
     target: int
-    owner: int
+    place: int
 
 
 @dataclass(frozen=True)
 class Get:
     target: int
-    owner: int
+    user: int
 
 
 @dataclass(frozen=True)
 class List:
-    owner: int
+    user: int
     filter: TodoFilter
+    within: int | None  # `filter.list_id`: an index into `History.lists`, or a missing one
     sort: Sort
     limit: int
 
@@ -112,18 +119,26 @@ filters = st.builds(
     due_after=sometimes(st.sampled_from(DATES)),
     text=sometimes(st.text(TITLE_CHARS, max_size=2)),
 )
-owners = st.sampled_from([0, 0, 0, 1])
+users = st.sampled_from([0, 0, 0, 1])
+places = st.sampled_from([0, 0, 1, 2, 2])  # the Inboxes of users 0 and 1, the shared list
 targets = st.integers(0, 30)  # an index into the ids added so far (modulo), or a stranger
-adds = st.builds(Add, owners, fields)
+adds = st.builds(Add, places, fields)
 mixed = st.one_of(
     adds,
-    st.builds(Update, targets, fields, st.sampled_from([0, 0, 0, -1, 1])),
-    st.builds(Delete, targets, owners),
-    st.builds(Get, targets, owners),
+    st.builds(
+        Update,
+        targets,
+        fields,
+        st.sampled_from([0, 0, 0, -1, 1]),
+        st.one_of(st.none(), st.none(), st.sampled_from([0, 1, 2, 3])),
+    ),
+    st.builds(Delete, targets, places),
+    st.builds(Get, targets, users),
     st.builds(
         List,
-        owners,
+        users,
         filters,
+        st.one_of(st.none(), st.none(), st.sampled_from([0, 1, 2, 3])),
         st.builds(Sort, st.sampled_from(SortKey), st.booleans()),
         st.integers(1, 4),
     ),
@@ -138,10 +153,14 @@ operations = st.builds(
 class History:
     """Replays operations on one adapter and records what each one returned or raised."""
 
-    def __init__(self, uow: UnitOfWorkFactory, owners: list[UUID]) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, owners: list[UUID], lists: list[UUID]) -> None:
         self.uow = uow
         self.owners = owners
+        self.lists = lists
         self.ids: list[UUID] = []
+
+    def list_at(self, index: int) -> UUID:
+        return self.lists[index] if index < len(self.lists) else UUID(int=index)
 
     def target(self, index: int) -> UUID:
         return self.ids[index % len(self.ids)] if self.ids and index < 25 else UUID(int=index)
@@ -154,10 +173,10 @@ class History:
 
     async def _apply(self, op: Any, reference: "History | None") -> object:
         match op:
-            case Add(owner, f):
+            case Add(place, f):
                 todo = Todo(
                     id=new_id() if reference is None else reference.ids[-1],
-                    owner_id=self.owners[owner],
+                    list_id=self.list_at(place),
                     title=f.title,
                     description=f.description,
                     status=f.status,
@@ -173,16 +192,18 @@ class History:
                 async with self.uow() as uow:
                     await uow.todos.add(todo)
                 return todo
-            case Update(target, f, offset):
+            case Update(target, f, offset, to):
                 async with self.uow() as uow:
                     todo_id = self.target(target)
-                    current = None
+                    access = None
                     for owner_id in self.owners:
-                        current = current or await uow.todos.get(owner_id, todo_id)
-                    if current is None:
-                        current = Todo(todo_id, self.owners[0], "gone", T0, T0)
+                        access = access or await uow.todos.get(owner_id, todo_id)
+                    current = (
+                        access.todo if access else Todo(todo_id, self.lists[0], "gone", T0, T0)
+                    )
                     changed = dataclasses.replace(
                         current,
+                        list_id=current.list_id if to is None else self.list_at(to),
                         title=f.title,
                         status=f.status,
                         priority=f.priority,
@@ -193,19 +214,21 @@ class History:
                     )
                     await uow.todos.update(changed, current.version + offset)
                 return changed
-            case Delete(target, owner):
+            case Delete(target, place):
                 async with self.uow() as uow:
-                    return await uow.todos.delete(self.owners[owner], self.target(target))
-            case Get(target, owner):
+                    return await uow.todos.delete(self.list_at(place), self.target(target))
+            case Get(target, user):
                 async with self.uow() as uow:
-                    return await uow.todos.get(self.owners[owner], self.target(target))
-            case List(owner, filter, sort, limit):
+                    return await uow.todos.get(self.owners[user], self.target(target))
+            case List(user, filter, within, sort, limit):
+                if within is not None:
+                    filter = dataclasses.replace(filter, list_id=self.list_at(within))
                 pages: list[Page[Todo]] = []
                 cursor: str | None = None
                 while len(pages) < 50:
                     async with self.uow() as uow:
                         page = await uow.todos.list(
-                            self.owners[owner], filter, sort, PageRequest(limit, cursor)
+                            self.owners[user], filter, sort, PageRequest(limit, cursor)
                         )
                     pages.append(page)
                     if page.next_cursor is None:
@@ -217,14 +240,17 @@ class History:
 
 async def agree(sql: SqlUnitOfWorkFactory, ops: list[Any]) -> None:
     await empty_tables(sql.engine)
-    users = [User(new_id(), f"owner{n}@example.com", "hash", T0, display_name=None) for n in (0, 1)]
+    owner_ids = [new_id(), new_id()]
+    shared = make_list("shared")
     memory = MemoryUnitOfWorkFactory()
     for factory in (memory, sql):
+        await register_owners(factory, *owner_ids)
         async with factory() as uow:
-            for user in users:
-                await uow.users.add(user)
-    owner_ids = [user.id for user in users]
-    expected, actual = History(memory, owner_ids), History(sql, owner_ids)
+            await uow.lists.add(shared)
+            await uow.memberships.add(Membership(shared.id, owner_ids[1], Role.OWNER))
+            await uow.memberships.add(Membership(shared.id, owner_ids[0], Role.EDITOR))
+    lists = [*owner_ids, shared.id]  # an Inbox's id is its user's
+    expected, actual = History(memory, owner_ids, lists), History(sql, owner_ids, lists)
     for number, op in enumerate(ops):
         want = await expected.apply(op, None)
         actual.ids = expected.ids
@@ -260,18 +286,17 @@ def test_memory_and_sql_give_the_same_results(backend: str) -> None:
 async def test_adding_an_existing_id_is_a_conflict_on_memory_and_sql_alike() -> None:
     """Regression: the memory adapter overwrote the stored todo (even another owner's) where
     the SQL primary key refuses it."""
-    users = [User(new_id(), f"u{n}@example.com", "hash", T0) for n in (0, 1)]
-    first = Todo(new_id(), users[0].id, "first", T0, T0)
+    users = [new_id(), new_id()]
+    first = Todo(new_id(), users[0], "first", T0, T0)
     async with sql_factory("sqlite") as sql:
         for factory in (MemoryUnitOfWorkFactory(), sql):
+            await register_owners(factory, *users)
             async with factory() as uow:
-                for user in users:
-                    await uow.users.add(user)
                 await uow.todos.add(first)
-            for owner in users:
+            for user in users:
                 with pytest.raises(Conflict):
                     async with factory() as uow:
-                        await uow.todos.add(dataclasses.replace(first, owner_id=owner.id))
+                        await uow.todos.add(dataclasses.replace(first, list_id=user))
             async with factory() as uow:
-                assert await uow.todos.get(users[0].id, first.id) == first
-                assert await uow.todos.get(users[1].id, first.id) is None
+                assert await uow.todos.get(users[0], first.id) == TodoAccess(first, Role.OWNER)
+                assert await uow.todos.get(users[1], first.id) is None

@@ -194,7 +194,8 @@ class Run:
             case "move":
                 return await self.todos.move(user, self._todo(op), self._list(op, op.other))
             case "delete":
-                return await self.todos.delete(user, self._todo(op))
+                await self.todos.delete(user, self._todo(op))
+                return "deleted"
             case "get":
                 return await self.todos.get(user, self._todo(op))
             case "list_todos" | "list_todos_in":
@@ -215,9 +216,11 @@ class Run:
                 return await self.lists.change_role(user, self._list(op), member, op.role)
             case "remove_member":
                 member = self.user_ids[op.other % USERS]
-                return await self.lists.remove_member(user, self._list(op), member)
+                await self.lists.remove_member(user, self._list(op), member)
+                return "removed"
             case "delete_list":
-                return await self.lists.delete(user, self._list(op))
+                await self.lists.delete(user, self._list(op))
+                return "deleted"
             case "get_list":
                 return await self.lists.get(user, self._list(op))
             case "mine":

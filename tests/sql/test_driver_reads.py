@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from builders import make_todo, store
 from sqldb import executed_statements
-from todo_domain import PageRequest, Priority, Sort, Status, Todo, TodoFilter
+from todo_domain import PageRequest, Priority, Role, Sort, Status, Todo, TodoAccess, TodoFilter
 from todo_sql import SqlUnitOfWorkFactory
 from todo_sql import statements as sql_statements
 from todo_sql.driver_reads import DriverReads
@@ -82,7 +82,7 @@ async def test_a_get_runs_on_the_driver_and_returns_the_stored_todo(
     async with sql() as uow:
         found = await uow.todos.get(owner, todo.id)
 
-    assert found == todo
+    assert found == TodoAccess(todo, Role.OWNER)
     assert driver_fetches == [sql_statements.GET_TODO]
 
 
@@ -117,7 +117,7 @@ async def test_a_read_that_fails_on_the_driver_runs_again_through_sqlalchemy(
         async with sql() as uow:
             found = await uow.todos.get(owner, todo.id)
 
-    assert found == todo
+    assert found == TodoAccess(todo, Role.OWNER)
     assert len(seen) == 1
 
 
@@ -144,7 +144,7 @@ async def test_reads_after_a_write_stay_in_the_transaction(
         await uow.todos.add(todo)
         found = await uow.todos.get(owner, todo.id)  # sees its own uncommitted write
 
-    assert found == todo
+    assert found == TodoAccess(todo, Role.OWNER)
     assert driver_fetches == []
 
 

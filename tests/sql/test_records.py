@@ -7,17 +7,18 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from builders import make_todo, make_user
-from todo_domain import Priority, Status
+from builders import inbox_of, make_todo, make_user
+from todo_domain import Priority, Status, new_id
 from todo_sql import create_engine, metadata
 from todo_sql.mapping import (
+    list_values,
     tag_id,
     todo_from_record,
     todo_to_record,
     user_from_record,
     user_to_record,
 )
-from todo_sql.records import TodoRecord, TodoTagRecord, UserRecord
+from todo_sql.records import ListRecord, TodoRecord, TodoTagRecord, UserRecord
 
 
 @pytest.fixture
@@ -41,7 +42,9 @@ async def test_records_round_trip_through_the_orm(engine: AsyncEngine) -> None:
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     async with sessions.begin() as session:
         session.add(user_to_record(user))
-        await session.flush()  # tags refer to their owner without a relationship to order by
+        await session.flush()  # the Inbox refers to its user without a relationship
+        session.add(ListRecord(**list_values(inbox_of(user))))
+        await session.flush()  # and tags to their list
         session.add(todo_to_record(todo))
     async with sessions() as session:
         user_record = await session.get(UserRecord, user.id)
@@ -61,8 +64,8 @@ async def test_records_round_trip_through_the_orm(engine: AsyncEngine) -> None:
         ]
 
 
-def test_tag_ids_follow_from_owner_and_name() -> None:
-    user, other = make_user(), make_user()
-    assert tag_id(user.id, "a") == tag_id(user.id, "a")
-    assert tag_id(user.id, "a") != tag_id(user.id, "b")
-    assert tag_id(user.id, "a") != tag_id(other.id, "a")
+def test_tag_ids_follow_from_list_and_name() -> None:
+    one, other = new_id(), new_id()
+    assert tag_id(one, "a") == tag_id(one, "a")
+    assert tag_id(one, "a") != tag_id(one, "b")
+    assert tag_id(one, "a") != tag_id(other, "a")

@@ -6,7 +6,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import exc, text
 
-from builders import make_todo, make_user, store
+from builders import fetch, make_todo, make_user, store
 from todo_domain import Priority, Status
 from todo_sql import SqlUnitOfWorkFactory
 
@@ -31,8 +31,7 @@ async def test_timestamps_round_trip_with_microseconds_in_utc(
         due_date=moment.date(),
     )
     await store(sql, [todo])
-    async with sql() as uow:
-        got = await uow.todos.get(owner, todo.id)
+    got = await fetch(sql, owner, todo.id)
     assert got == todo
     assert got is not None
     for value in (got.created_at, got.updated_at, got.completed_at):
@@ -47,8 +46,7 @@ async def test_another_time_zone_is_stored_as_the_same_instant(
     local = datetime(2024, 6, 1, 12, 0, 0, 123_456, tzinfo=timezone(timedelta(hours=-5)))
     todo = make_todo(owner, created_at=local, updated_at=local)
     await store(sql, [todo])
-    async with sql() as uow:
-        got = await uow.todos.get(owner, todo.id)
+    got = await fetch(sql, owner, todo.id)
     assert got is not None
     assert got.created_at == local
     assert got.created_at.utcoffset() == timedelta(0)
@@ -82,6 +80,5 @@ async def test_a_user_round_trips(sql: SqlUnitOfWorkFactory) -> None:
 async def test_dates_round_trip(sql: SqlUnitOfWorkFactory, owner: UUID) -> None:
     todos = [make_todo(owner, due_date=d) for d in (date(1, 1, 1), date(9999, 12, 31))]
     await store(sql, todos)
-    async with sql() as uow:
-        for todo in todos:
-            assert await uow.todos.get(owner, todo.id) == todo
+    for todo in todos:
+        assert await fetch(sql, owner, todo.id) == todo

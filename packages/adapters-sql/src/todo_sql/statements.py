@@ -23,6 +23,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
     true,
@@ -228,7 +229,12 @@ def _order(key: SortKey, descending: bool, columns: Any) -> list[Any]:
 
 
 def _todo_predicates(
-    key: SortKey, descending: bool, cursor: "CursorKind", filters: frozenset[Filter], tag_id: Any
+    key: SortKey,
+    descending: bool,
+    cursor: CursorKind,
+    filters: frozenset[Filter],
+    tag_id: Any,
+    postgresql: bool,
 ) -> list[ColumnElement[bool]]:
     """What a todo of the page satisfies within its list: the filters (the tag by its id in
     that list, `tag_id`) and the position after the cursor."""
@@ -238,11 +244,18 @@ def _todo_predicates(
     if Filter.PRIORITY in filters:
         where.append(todos.c.priority == bindparam("priority"))
     if Filter.TAG in filters:
-        # A probe of the todo_tags primary key per todo, so the walk of the sort index stops
-        # after a page, whatever the number of todos with that tag (an IN over the tag's todos
-        # reads them all and sorts: linear in the data).
-        tagged = exists().where(todo_tags.c.todo_id == todos.c.id, todo_tags.c.tag_id == tag_id)
-        where.append(tagged.correlate_except(todo_tags))  # `tag_id` is an enclosing query's
+        # A probe of the todo_tags (tag_id, todo_id) index per todo, so the walk of the sort
+        # index stops after a page, whatever the number of todos with that tag (a join with
+        # the tag's todos reads them all and sorts: linear in the data).
+        probe: Select[Any] = select(literal_column("1")).where(
+            todo_tags.c.todo_id == todos.c.id, todo_tags.c.tag_id == tag_id
+        )
+        if postgresql:
+            # OFFSET 0 keeps PostgreSQL from turning the EXISTS into a join: inside a
+            # LATERAL its estimate of a list's tagged todos is an average over all lists, far
+            # too low for a large list, and it then read and joined every todo of the list.
+            probe = probe.offset(literal_column("0"))
+        where.append(exists(probe.correlate_except(todo_tags)))  # `tag_id`: an outer query's
     if Filter.DUE_BEFORE in filters:
         where.append(todos.c.due_date < bindparam("due_before"))
     if Filter.DUE_AFTER in filters:
@@ -284,7 +297,7 @@ def list_todos(
     tag_of_list = and_(
         _wanted_tag.c.list_id == memberships.c.list_id, _wanted_tag.c.name == bindparam("tag")
     )
-    where = _todo_predicates(key, descending, cursor, filters, _wanted_tag.c.id)
+    where = _todo_predicates(key, descending, cursor, filters, _wanted_tag.c.id, postgresql)
     if not postgresql:
         joined = todos.join(memberships, and_(memberships.c.list_id == todos.c.list_id, member))
         if with_tag:
