@@ -101,3 +101,29 @@ def assert_validation_problem(response: httpx.Response, *loc: str | int) -> dict
 def sans_request_id(body: dict[str, Any]) -> dict[str, Any]:
     """A problem body without its `request_id` (which differs from request to request)."""
     return {name: value for name, value in body.items() if name != "request_id"}
+
+
+async def create_list(
+    client: httpx.AsyncClient, account: Account, name: str = "a list"
+) -> dict[str, Any]:
+    response = await client.post("/api/v1/lists", json={"name": name}, headers=account.headers)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def share(
+    client: httpx.AsyncClient, owner: Account, list_id: str, member: Account, role: str
+) -> None:
+    """Makes `member` a member of the list in `role`, as its `owner`."""
+    response = await client.post(
+        f"/api/v1/lists/{list_id}/members",
+        json={"email": member.email, "role": role},
+        headers=owner.headers,
+    )
+    assert response.status_code == 201, response.text
+
+
+def assert_forbidden(response: httpx.Response) -> None:
+    """A 403 problem: the caller is a member whose role does not allow the action."""
+    assert assert_problem(response, 403)["type"] == "urn:todo:problem:forbidden"

@@ -4,7 +4,7 @@ from uuid import uuid4
 
 from dependency_injector import providers
 
-from builders import register_owners
+from builders import fetch, register_owners
 from sqldb import migrated_url
 from todo_api.container import MemoryProbe, SqlProbe, build_container
 from todo_domain import NewTodo, SystemClock, TodoService, UserService
@@ -64,5 +64,4 @@ async def test_an_override_reaches_the_services() -> None:
 
     created = await container.todo_service().create(owner, NewTodo(title="through the override"))
 
-    async with storage() as uow:
-        assert await uow.todos.get(owner, created.id) == created
+    assert await fetch(storage, owner, created.id) == created

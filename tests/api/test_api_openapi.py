@@ -5,6 +5,7 @@ from typing import Any, get_args
 
 import httpx
 import jsonschema_rs
+import pytest
 from fastapi.routing import APIRoute
 from openapi_spec_validator import validate
 
@@ -16,15 +17,25 @@ from todo_domain import rules
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 VALIDATION_PROBLEM = {"$ref": "#/components/schemas/ValidationProblem"}
 
+MEMBER = "/api/v1/lists/{list_id}/members/{user_id}"
 EXPECTED_ERRORS = {
     ("POST", "/api/v1/users"): {400, 409, 413, 422, 500, 503},
     ("POST", "/api/v1/auth/token"): {400, 401, 413, 422, 429, 500, 503},
     ("GET", "/api/v1/users/me"): {401, 500, 503},
-    ("POST", "/api/v1/todos"): {400, 401, 413, 422, 500, 503},
-    ("GET", "/api/v1/todos"): {401, 422, 500, 503},
+    ("POST", "/api/v1/todos"): {400, 401, 403, 404, 413, 422, 500, 503},
+    ("GET", "/api/v1/todos"): {401, 404, 422, 500, 503},
     ("GET", "/api/v1/todos/{todo_id}"): {401, 404, 422, 500, 503},
-    ("PATCH", "/api/v1/todos/{todo_id}"): {400, 401, 404, 412, 413, 422, 500, 503},
-    ("DELETE", "/api/v1/todos/{todo_id}"): {401, 404, 422, 500, 503},
+    ("PATCH", "/api/v1/todos/{todo_id}"): {400, 401, 403, 404, 412, 413, 422, 500, 503},
+    ("DELETE", "/api/v1/todos/{todo_id}"): {401, 403, 404, 422, 500, 503},
+    ("POST", "/api/v1/lists"): {400, 401, 413, 422, 500, 503},
+    ("GET", "/api/v1/lists"): {401, 422, 500, 503},
+    ("GET", "/api/v1/lists/{list_id}"): {401, 404, 422, 500, 503},
+    ("PATCH", "/api/v1/lists/{list_id}"): {400, 401, 403, 404, 409, 412, 413, 422, 500, 503},
+    ("DELETE", "/api/v1/lists/{list_id}"): {401, 403, 404, 409, 422, 500, 503},
+    ("GET", "/api/v1/lists/{list_id}/members"): {401, 404, 422, 500, 503},
+    ("POST", "/api/v1/lists/{list_id}/members"): {400, 401, 403, 404, 409, 413, 422, 500, 503},
+    ("PATCH", MEMBER): {400, 401, 403, 404, 409, 413, 422, 500, 503},
+    ("DELETE", MEMBER): {401, 403, 404, 409, 422, 500, 503},
     ("GET", "/health/live"): {500},
     ("GET", "/health/ready"): {500, 503},
     ("GET", "/metrics"): {500},
@@ -40,6 +51,15 @@ OPERATION_IDS = {
     ("GET", "/api/v1/todos/{todo_id}"): "get_todo",
     ("PATCH", "/api/v1/todos/{todo_id}"): "update_todo",
     ("DELETE", "/api/v1/todos/{todo_id}"): "delete_todo",
+    ("POST", "/api/v1/lists"): "create_list",
+    ("GET", "/api/v1/lists"): "list_lists",
+    ("GET", "/api/v1/lists/{list_id}"): "get_list",
+    ("PATCH", "/api/v1/lists/{list_id}"): "rename_list",
+    ("DELETE", "/api/v1/lists/{list_id}"): "delete_list",
+    ("GET", "/api/v1/lists/{list_id}/members"): "list_members",
+    ("POST", "/api/v1/lists/{list_id}/members"): "add_member",
+    ("PATCH", MEMBER): "change_member_role",
+    ("DELETE", MEMBER): "remove_member",
     ("GET", "/health/live"): "check_live",
     ("GET", "/health/ready"): "check_ready",
     ("GET", "/metrics"): "get_metrics",
@@ -153,10 +173,19 @@ async def test_the_documented_rules_are_the_domain_s(memory_client: httpx.AsyncC
     assert re.search(create["title"]["pattern"], " a ")
     assert re.search(user["email"]["pattern"], " Ada@Example.com ")
     assert not re.search(user["email"]["pattern"], "ada@example")
-    for name in ("title", "description", "status", "priority", "tags"):
+    for name in ("title", "description", "status", "priority", "tags", "list_id"):
         assert "anyOf" not in update[name], name  # null is refused
         assert "default" not in update[name], name
     assert {"type": "null"} in update["due_date"]["anyOf"]  # null clears the due date
+    for model in ("ListCreate", "ListPatch"):
+        name = schemas[model]["properties"]["name"]
+        assert name["maxLength"] == rules.LIST_NAME_MAX
+        assert not re.search(name["pattern"], " \t\u3000")
+        assert re.search(name["pattern"], " Groceries ")
+    roles = ["owner", "editor", "viewer"]
+    assert schemas["MemberAdd"]["properties"]["role"]["enum"] == roles
+    assert schemas["MemberPatch"]["properties"]["role"]["enum"] == roles
+    assert schemas["ListOut"]["properties"]["role"]["enum"] == roles
 
 
 async def test_the_document_is_valid_openapi(memory_client: httpx.AsyncClient) -> None:
@@ -186,13 +215,14 @@ async def test_the_headers_the_service_sends_are_declared(
     memory_client: httpx.AsyncClient,
 ) -> None:
     document = await _document(memory_client)
-    todo = "/api/v1/todos/{todo_id}"
-
-    for method, path, status in [("POST", "/api/v1/todos", 201), ("GET", todo, 200),
-                                 ("PATCH", todo, 200)]:  # fmt: skip
-        assert _headers(document, method, path, status)["ETag"]["required"], (method, path)
-    assert _headers(document, "POST", "/api/v1/todos", 201)["Location"]["required"]
-    assert "ETag" not in _headers(document, "GET", "/api/v1/todos", 200)
+    for collection, item in [("/api/v1/todos", "/api/v1/todos/{todo_id}"),
+                             ("/api/v1/lists", "/api/v1/lists/{list_id}")]:  # fmt: skip
+        for method, path, status in [("POST", collection, 201), ("GET", item, 200),
+                                     ("PATCH", item, 200)]:  # fmt: skip
+            assert _headers(document, method, path, status)["ETag"]["required"], (method, path)
+        assert _headers(document, "POST", collection, 201)["Location"]["required"]
+        assert "ETag" not in _headers(document, "GET", collection, 200)
+    assert "Location" not in _headers(document, "POST", "/api/v1/lists/{list_id}/members", 201)
     assert "Location" not in _headers(document, "POST", "/api/v1/users", 201)
     assert _headers(document, "POST", "/api/v1/auth/token", 429)["Retry-After"]["required"]
     for (method, path), statuses in EXPECTED_ERRORS.items():
@@ -220,8 +250,11 @@ async def test_the_declared_headers_are_sent(memory_client: httpx.AsyncClient) -
         assert name in created.headers, name
 
 
-async def test_if_match_is_an_optional_string_header(memory_client: httpx.AsyncClient) -> None:
-    patch = (await _document(memory_client))["paths"]["/api/v1/todos/{todo_id}"]["patch"]
+@pytest.mark.parametrize("path", ["/api/v1/todos/{todo_id}", "/api/v1/lists/{list_id}"])
+async def test_if_match_is_an_optional_string_header(
+    memory_client: httpx.AsyncClient, path: str
+) -> None:
+    patch = (await _document(memory_client))["paths"][path]["patch"]
 
     (if_match,) = [p for p in patch["parameters"] if p["in"] == "header"]
     assert if_match["name"].lower() == "if-match"

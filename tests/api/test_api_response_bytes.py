@@ -12,12 +12,12 @@ NOW = datetime(2026, 11, 24, 22, 5, 7, 123456, tzinfo=UTC)
 
 
 def _todos() -> list[Todo]:
-    owner = uuid4()
+    todo_list = uuid4()
     return [
-        Todo(id=uuid4(), owner_id=owner, title="plain", created_at=NOW, updated_at=NOW),
+        Todo(id=uuid4(), list_id=todo_list, title="plain", created_at=NOW, updated_at=NOW),
         Todo(
             id=uuid4(),
-            owner_id=owner,
+            list_id=todo_list,
             title='quotes " and \\ and ünïcödé ✓',
             description="line\nbreak",
             created_at=NOW,

@@ -37,8 +37,9 @@ async def test_create_returns_the_todo_with_location_and_etag(client: httpx.Asyn
     assert todo["version"] == 1
     assert todo["created_at"] == todo["updated_at"]
     assert todo["created_at"].endswith("Z")
+    assert todo["list_id"] == account.id  # the Inbox's id is its user's
     assert set(todo) == {
-        "id", "title", "description", "status", "priority", "due_date", "tags",
+        "id", "list_id", "title", "description", "status", "priority", "due_date", "tags",
         "created_at", "updated_at", "completed_at", "version",
     }  # fmt: skip
 

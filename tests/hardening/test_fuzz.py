@@ -19,7 +19,14 @@ from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 
 from api.conftest import cheap_hasher
-from api.support import create_todo, empty_tables, new_account, settings_for
+from api.support import (
+    create_list,
+    create_todo,
+    empty_tables,
+    new_account,
+    settings_for,
+    share,
+)
 from sqldb import migrated_url
 from todo_api import Settings, create_app
 from todo_api.schemas import SortName
@@ -63,13 +70,20 @@ class Fuzzer:
     headers: dict[str, str]
     todo_ids: list[str]
     cursors: dict[str, str]  # a `next_cursor` the service issued, by sort order
+    list_ids: list[str]  # the user's Inbox, a list they own and one shared with them
+    member_ids: list[str]  # the user, and a member of both their lists
+    list_cursor: str  # a `next_cursor` of the listing of lists
+    invitee: str  # the e-mail of a user who is a member of no list of the user's yet
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def fuzzer(request: pytest.FixtureRequest) -> Iterator[Fuzzer]:
     """The app on one storage backend (schemathesis runs its lifespan, on its own event loop),
     and a registered user of it (so that the fuzzed requests get past authentication) with
-    some todos (so that reads and changes of one reach an existing todo, not only 404)."""
+    some todos (so that reads and changes of one reach an existing todo, not only 404), a list
+    of their own shared with another user, that user's list shared with them, and a third
+    user to share with (so that the list and member operations reach existing lists and
+    members too)."""
     backend: str = request.param
     url = None if backend == "memory" else asyncio.run(migrated_url(backend))
     settings = settings_for("memory") if url is None else settings_for("sql", url)
@@ -82,29 +96,78 @@ def fuzzer(request: pytest.FixtureRequest) -> Iterator[Fuzzer]:
         async with setup.router.lifespan_context(setup):
             transport = httpx.ASGITransport(app=setup)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                account = await new_account(client)
-                todos = [await create_todo(client, account, title=f"t{n}") for n in range(5)]
+                account, other = await new_account(client), await new_account(client)
+                invitee = await new_account(client)
+                own = await create_list(client, account, "own")
+                theirs = await create_list(client, other, "theirs")
+                await share(client, account, own["id"], other, "viewer")
+                await share(client, other, theirs["id"], account, "editor")
+                list_ids = [account.id, own["id"], theirs["id"]]
+                todos = [
+                    await create_todo(client, account, title=f"t{n}", list_id=list_ids[n % 3])
+                    for n in range(5)
+                ]
+                lists = await client.get(
+                    "/api/v1/lists", params={"limit": 1}, headers=account.headers
+                )
                 cursors = {}
                 for sort in get_args(SortName):
                     page = await client.get(
                         "/api/v1/todos", params={"sort": sort, "limit": 1}, headers=account.headers
                     )
                     cursors[sort] = page.json()["next_cursor"]
-                return Fuzzer(app, account.headers, [todo["id"] for todo in todos], cursors)
+                return Fuzzer(
+                    app,
+                    account.headers,
+                    [todo["id"] for todo in todos],
+                    cursors,
+                    list_ids,
+                    [account.id, other.id],
+                    lists.json()["next_cursor"],
+                    invitee.email,
+                )
 
     yield asyncio.run(set_up())
     if url is not None and backend != "sqlite":  # a SQLite copy belongs to this module alone
         asyncio.run(empty_tables(url))
 
 
-def _aim_at_existing_todos(case: Case[Any], fuzzer: Fuzzer) -> None:
-    """Half of the reads and changes of one todo go to a todo of the user (deterministically,
-    from the generated id); deletes keep their random ids, so the todos stay."""
-    generated = (case.path_parameters or {}).get("todo_id")
-    if case.method in ("GET", "PATCH") and isinstance(generated, str):
-        digest = sum(generated.encode())
-        if digest % 2 == 0:
-            case.path_parameters["todo_id"] = fuzzer.todo_ids[digest % len(fuzzer.todo_ids)]
+def _half_of(generated: object, existing: list[str]) -> str | None:
+    """For half of the generated values (deterministically, from the value), one of
+    `existing`."""
+    if not isinstance(generated, str):
+        return None
+    digest = sum(generated.encode())
+    return existing[digest % len(existing)] if digest % 2 == 0 else None
+
+
+def _aim_at_existing_things(case: Case[Any], fuzzer: Fuzzer) -> None:
+    """Half of the ids of todos, lists and members a request names go to existing ones of
+    the user; deletes keep their random ids (of the path), so the todos, lists and members
+    stay."""
+    existing = {
+        "todo_id": fuzzer.todo_ids,
+        "list_id": fuzzer.list_ids,
+        "user_id": fuzzer.member_ids,
+    }
+    if case.method != "DELETE":
+        path = case.path_parameters or {}
+        for name, ids in existing.items():
+            if (aimed := _half_of(path.get(name), ids)) is not None:
+                path[name] = aimed
+    # A todo's `list_id` (in the listing's filter, in a new todo, or as a move) of a valid
+    # request: an invalid one stays invalid.
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    for values in (case.query, case.body):
+        if not isinstance(values, dict):
+            continue
+        if (aimed := _half_of(values.get("list_id"), fuzzer.list_ids)) is not None:
+            values["list_id"] = aimed
+    # Sharing with a registered user: the first such share of a list succeeds.
+    body = case.body
+    if isinstance(body, dict) and _half_of(body.get("email"), [fuzzer.invitee]) is not None:
+        body["email"] = fuzzer.invitee
 
 
 def _aim_at_issued_cursors(case: Case[Any], fuzzer: Fuzzer) -> None:
@@ -112,7 +175,10 @@ def _aim_at_issued_cursors(case: Case[Any], fuzzer: Fuzzer) -> None:
     can say: a valid listing carries one that it did."""
     query = case.query or {}
     if case.meta is not None and case.meta.generation.mode.is_positive and "cursor" in query:
-        query["cursor"] = fuzzer.cursors[query.get("sort", "-created_at")]
+        if case.path == "/api/v1/lists":
+            query["cursor"] = fuzzer.list_cursor
+        else:
+            query["cursor"] = fuzzer.cursors[query.get("sort", "-created_at")]
 
 
 @schema.parametrize()
@@ -123,7 +189,7 @@ def _aim_at_issued_cursors(case: Case[Any], fuzzer: Fuzzer) -> None:
     suppress_health_check=list(HealthCheck),
 )
 def test_fuzz(case: Case[Any], fuzzer: Fuzzer) -> None:
-    _aim_at_existing_todos(case, fuzzer)
+    _aim_at_existing_things(case, fuzzer)
     _aim_at_issued_cursors(case, fuzzer)
     response = case.call(headers=fuzzer.headers, app=fuzzer.app)
     case.validate_response(response, headers=fuzzer.headers)

@@ -81,6 +81,11 @@ async def test_a_generated_client_walks_the_life_of_a_todo(importable: Path) -> 
         generated_client = _load("client")
         users = _api("users", "register_user", "issue_token", "get_me")
         todos = _api("todos", "create_todo", "list_todos", "get_todo", "update_todo", "delete_todo")
+        lists = _api(
+            "lists",
+            *("create_list", "list_lists", "get_list", "rename_list", "delete_list"),
+            *("list_members", "add_member", "change_member_role", "remove_member"),
+        )
 
         async with generated_client.Client(base_url=base) as anonymous:
             email = unique_email()
@@ -97,12 +102,17 @@ async def test_a_generated_client_walks_the_life_of_a_todo(importable: Path) -> 
             assert login.status_code == 200
             assert isinstance(login.parsed, models.TokenOut)
             token = login.parsed.access_token
+            other = await users.register_user.asyncio(
+                client=anonymous, body=models.UserCreate(email=unique_email(), password=PASSWORD)
+            )
+            assert isinstance(other, models.UserOut)
 
         async with generated_client.AuthenticatedClient(base_url=base, token=token) as client:
             me = await users.get_me.asyncio(client=client)
             assert isinstance(me, models.UserOut)
             assert me.id == registered.parsed.id
             await _walk_todos(client, todos, models)
+            await _walk_lists(client, lists, todos, models, me, other)
 
 
 async def _walk_todos(client: Any, todos: ModuleType, models: ModuleType) -> None:
@@ -185,3 +195,80 @@ async def _walk_todos(client: Any, todos: ModuleType, models: ModuleType) -> Non
     assert gone.status_code == 404
     assert isinstance(gone.parsed, models.Problem)
     assert gone.parsed.status == 404
+
+
+async def _walk_lists(
+    client: Any, lists: ModuleType, todos: ModuleType, models: ModuleType, me: Any, other: Any
+) -> None:
+    """A list shared with `other`, renamed, filled, unshared and deleted by `me`."""
+    created = await lists.create_list.asyncio_detailed(
+        client=client, body=models.ListCreate(name=" Groceries ")
+    )
+    assert created.status_code == 201
+    assert isinstance(created.parsed, models.ListOut)
+    todo_list = created.parsed
+    assert (todo_list.name, todo_list.inbox, todo_list.role) == (
+        "Groceries", False, models.ListOutRole.OWNER,
+    )  # fmt: skip
+    assert created.headers["Location"] == f"/api/v1/lists/{todo_list.id}"
+    assert created.headers["ETag"] == '"1"'
+
+    shared = await lists.add_member.asyncio_detailed(
+        todo_list.id,
+        client=client,
+        body=models.MemberAdd(email=other.email, role=models.MemberAddRole.VIEWER),
+    )
+    assert shared.status_code == 201
+    assert isinstance(shared.parsed, models.MemberOut)
+    assert shared.parsed.user_id == other.id
+    promoted = await lists.change_member_role.asyncio(
+        todo_list.id,
+        other.id,
+        client=client,
+        body=models.MemberPatch(role=models.MemberPatchRole.EDITOR),
+    )
+    assert isinstance(promoted, models.MemberOut)
+    assert promoted.role == models.MemberOutRole.EDITOR
+    members = await lists.list_members.asyncio(todo_list.id, client=client)
+    assert isinstance(members, list)
+    assert {member.user_id: member.role for member in members} == {
+        me.id: models.MemberOutRole.OWNER, other.id: models.MemberOutRole.EDITOR,
+    }  # fmt: skip
+
+    # A rename against a version no longer current (sharing made a new one), then the current.
+    stale = await lists.rename_list.asyncio_detailed(
+        todo_list.id, client=client, body=models.ListPatch(name="late"), if_match='"1"'
+    )
+    assert stale.status_code == 412
+    assert isinstance(stale.parsed, models.Problem)
+    read = await lists.get_list.asyncio_detailed(todo_list.id, client=client)
+    renamed = await lists.rename_list.asyncio_detailed(
+        todo_list.id,
+        client=client,
+        body=models.ListPatch(name="Food"),
+        if_match=read.headers["ETag"],
+    )
+    assert renamed.status_code == 200
+    assert isinstance(renamed.parsed, models.ListOut)
+    assert renamed.parsed.name == "Food"
+
+    owned = await lists.list_lists.asyncio(client=client, role=models.ListListsRole.OWNER, limit=1)
+    assert isinstance(owned, models.ListPage)
+    assert [item.name for item in owned.items] == ["Food"]  # before "Inbox"
+    assert isinstance(owned.next_cursor, str)
+
+    todo = await todos.create_todo.asyncio(
+        client=client, body=models.TodoCreate(title="milk", list_id=todo_list.id)
+    )
+    assert isinstance(todo, models.TodoOut)
+    assert todo.list_id == todo_list.id
+    in_list = await todos.list_todos.asyncio(client=client, list_id=todo_list.id)
+    assert isinstance(in_list, models.TodoPage)
+    assert [item.id for item in in_list.items] == [todo.id]
+
+    removed = await lists.remove_member.asyncio_detailed(todo_list.id, other.id, client=client)
+    assert removed.status_code == 204
+    deleted = await lists.delete_list.asyncio_detailed(todo_list.id, client=client)
+    assert deleted.status_code == 204
+    gone = await todos.get_todo.asyncio_detailed(todo.id, client=client)
+    assert gone.status_code == 404

@@ -17,6 +17,7 @@ from todo_api.security import TokenService, signing_key
 from todo_api.settings import Settings
 from todo_domain import (
     Clock,
+    ListService,
     LoginLimits,
     LoginThrottle,
     SystemClock,
@@ -151,6 +152,7 @@ class Container(containers.DeclarativeContainer):
     # the settings' type, on every request (measured in bench/README.md). Override what they
     # are built from before the first request that uses them.
     todo_service = providers.Singleton(TodoService, uow_factory, clock)
+    list_service = providers.Singleton(ListService, uow_factory, clock)
     login_limits = providers.Singleton(_login_limits, settings)
     login_throttle = providers.Singleton(LoginThrottle, uow_factory, clock, login_limits)
     user_service = providers.Singleton(UserService, uow_factory, hasher, clock, login_throttle)

@@ -16,7 +16,7 @@ from fastapi.security import OAuth2PasswordBearer
 from todo_api.container import Container
 from todo_api.problems import INVALID_TOKEN_CHALLENGE, Unauthorized
 from todo_api.security import InvalidToken, TokenService
-from todo_domain import TodoService, UserService
+from todo_domain import ListService, TodoService, UserService
 
 TOKEN_PATH = "/api/v1/auth/token"
 
@@ -35,6 +35,10 @@ class Caller:
     @property
     def todos(self) -> TodoService:
         return self._container.todo_service()
+
+    @property
+    def lists(self) -> ListService:
+        return self._container.list_service()
 
     @property
     def users(self) -> UserService:

@@ -1,8 +1,21 @@
-"""Entity tags of todos: the version, quoted (a strong validator, RFC 9110 section 8.8.3)."""
+"""Entity tags of todos and lists: the version, quoted (a strong validator, RFC 9110 section
+8.8.3), and the `If-Match` header that names them."""
 
 import re
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Protocol
 
-from todo_domain import Todo
+from fastapi import Header
+
+from todo_api.problems import PreconditionFailed
+
+
+class Versioned(Protocol):
+    """A todo or a list: what carries a version (read-only, as on a frozen entity)."""
+
+    @property
+    def version(self) -> int: ...
+
 
 # One member of an `If-Match` list and the comma after it (RFC 9110 sections 5.6.1, 8.8.3):
 # `[W/]"<etagc>*"`, possibly empty (the list syntax allows empty members).
@@ -15,8 +28,8 @@ _MEMBER = re.compile(
 _VERSION = re.compile(r"0|[1-9][0-9]{0,18}")
 
 
-def etag_of(todo: Todo) -> str:
-    return f'"{todo.version}"'
+def etag_of(entity: Versioned) -> str:
+    return f'"{entity.version}"'
 
 
 class IfMatch:
@@ -28,8 +41,8 @@ class IfMatch:
         self.any = header.strip(" \t") == "*"
         self.versions: frozenset[int] = frozenset() if self.any else _versions(header)
 
-    def matches(self, todo: Todo) -> bool:
-        return self.any or todo.version in self.versions
+    def matches(self, entity: Versioned) -> bool:
+        return self.any or entity.version in self.versions
 
     @property
     def single_version(self) -> int | None:
@@ -49,3 +62,31 @@ def _versions(header: str) -> frozenset[int]:
         if opaque is not None and member["weak"] is None and _VERSION.fullmatch(opaque):
             versions.add(int(opaque))
     return frozenset(versions)
+
+
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        description=(
+            "ETag of the version to change: `*`, or a list of entity tags. Anything else "
+            "(a weak tag, a tag this service did not issue, a malformed list) matches no "
+            "version: 412."
+        ),
+    ),
+]
+
+
+async def expected_version(
+    if_match: str | None, current: Callable[[], Awaitable[Versioned]]
+) -> int | None:
+    """The version a change must find (None: whatever is current). One tag names it; `*` or
+    several are checked against the `current` version, read first (412 when none matches)."""
+    if if_match is None:
+        return None
+    condition = IfMatch(if_match)
+    if condition.single_version is not None:
+        return condition.single_version
+    entity = await current()
+    if not condition.matches(entity):
+        raise PreconditionFailed()
+    return entity.version

@@ -22,10 +22,22 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
-from todo_domain import UNSET, NewTodo, Priority, Status, Todo, TodoChanges, User, rules
+from todo_domain import (
+    UNSET,
+    ListAccess,
+    Member,
+    NewTodo,
+    Priority,
+    Status,
+    Todo,
+    TodoChanges,
+    User,
+    rules,
+)
 
 StatusName = Literal["open", "done"]
 PriorityName = Literal["low", "normal", "high"]
+RoleName = Literal["owner", "editor", "viewer"]
 SortName = Literal["created_at", "-created_at", "due_date", "-due_date", "priority", "-priority"]
 
 
@@ -155,10 +167,23 @@ DisplayName = Annotated[
     Field(max_length=rules.DISPLAY_NAME_MAX, description="Trimmed; blank is no name"),
     STORABLE,
 ]
+ListName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=rules.LIST_NAME_MAX,
+        description=(
+            f"At most {rules.LIST_NAME_MAX} characters as sent; stored trimmed, which must "
+            "leave at least one"
+        ),
+        examples=["Groceries"],
+    ),
+    NOT_BLANK,
+]
 Cursor = Annotated[str, Field(max_length=512), CURSOR]
 
 
-def _absent(*, nullable: bool = False) -> Any:
+def _absent(*, nullable: bool = False, description: str | None = None) -> Any:
     """The default of a field of a change: absent is unchanged, which no value a client can
     send says, so the document shows no default. Unless `nullable`, null is refused too (see
     `TodoUpdate._not_null`), and the document does not offer it."""
@@ -169,7 +194,7 @@ def _absent(*, nullable: bool = False) -> Any:
             (value,) = [branch for branch in schema.pop("anyOf") if branch != {"type": "null"}]
             schema.update(value)
 
-    return Field(default=None, json_schema_extra=document)
+    return Field(default=None, description=description, json_schema_extra=document)
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -225,6 +250,9 @@ class TodoCreate(_Input):
     priority: PriorityName = "normal"
     due_date: IsoDate | None = None
     tags: Tags = []
+    list_id: UUID | None = Field(
+        default=None, description="The list to add it to (editor or owner); default the Inbox"
+    )
 
     def to_domain(self) -> NewTodo:
         return NewTodo(
@@ -233,6 +261,7 @@ class TodoCreate(_Input):
             priority=Priority(self.priority),
             due_date=self.due_date,
             tags=self.tags,
+            list_id=self.list_id,
         )
 
 
@@ -245,8 +274,11 @@ class TodoUpdate(_Input):
     priority: PriorityName | None = _absent()
     due_date: IsoDate | None = _absent(nullable=True)
     tags: Tags | None = _absent()
+    list_id: UUID | None = _absent(
+        description="Moves the todo to this list (editor or owner of both lists)"
+    )
 
-    @field_validator("title", "description", "status", "priority", "tags")
+    @field_validator("title", "description", "status", "priority", "tags", "list_id")
     @classmethod
     def _not_null(cls, value: object) -> object:
         # Runs only for values that were sent (defaults are not validated).
@@ -267,11 +299,13 @@ class TodoUpdate(_Input):
             priority=Priority(self.priority) if self.priority is not None else UNSET,
             due_date=self.due_date if "due_date" in sent else UNSET,
             tags=self.tags if self.tags is not None else UNSET,
+            list_id=self.list_id if self.list_id is not None else UNSET,
         )
 
 
 class TodoOut(_Output):
     id: UUID
+    list_id: UUID
     title: str
     description: str
     status: StatusName
@@ -288,6 +322,7 @@ class TodoOut(_Output):
         # Entities are valid by construction: skip validation on the hot path.
         return cls.model_construct(
             id=todo.id,
+            list_id=todo.list_id,
             title=todo.title,
             description=todo.description,
             status=todo.status.value,
@@ -308,6 +343,71 @@ class TodoPage(_Output):
     )
 
 
+class ListCreate(_Input):
+    name: ListName
+
+
+class ListPatch(_Input):
+    name: ListName
+
+
+class ListOut(_Output):
+    id: UUID
+    name: str
+    inbox: bool = Field(description="The caller's Inbox: private, never renamed or deleted")
+    role: RoleName = Field(description="The caller's role in the list")
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(
+        description="Increments on every change of the list or its members; the ETag carries it"
+    )
+
+    @classmethod
+    def of(cls, access: ListAccess) -> Self:
+        todo_list = access.todo_list
+        return cls.model_construct(
+            id=todo_list.id,
+            name=todo_list.name,
+            inbox=todo_list.is_inbox,
+            role=access.role.value,
+            created_at=todo_list.created_at,
+            updated_at=todo_list.updated_at,
+            version=todo_list.version,
+        )
+
+
+class ListPage(_Output):
+    items: list[ListOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end"
+    )
+
+
+class MemberAdd(_Input):
+    email: Email
+    role: RoleName = "viewer"
+
+
+class MemberPatch(_Input):
+    role: RoleName
+
+
+class MemberOut(_Output):
+    user_id: UUID
+    email: str
+    display_name: str | None
+    role: RoleName
+
+    @classmethod
+    def of(cls, member: Member) -> Self:
+        return cls.model_construct(
+            user_id=member.user_id,
+            email=member.email,
+            display_name=member.display_name,
+            role=member.role.value,
+        )
+
+
 # --- the hot path: response bytes without a model per todo ----------------------------------
 class TodoJson(TypedDict):
     """`TodoOut` as a plain dict: same fields, order and types, so the same JSON. Routes
@@ -315,6 +415,7 @@ class TodoJson(TypedDict):
     model per todo (`model_construct` runs in Python: a fifth of a 50-todo page's CPU)."""
 
     id: UUID
+    list_id: UUID
     title: str
     description: str
     status: str
@@ -339,6 +440,7 @@ _PAGE_JSON = TypeAdapter(TodoPageJson)
 def _todo_dict(todo: Todo) -> TodoJson:
     return {
         "id": todo.id,
+        "list_id": todo.list_id,
         "title": todo.title,
         "description": todo.description,
         "status": todo.status.value,

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from todo_api.routes import health, todos, users
+from todo_api.routes import health, lists, todos, users
 
 # The busiest first: a request is matched against the routes in this order.
-ROUTERS: tuple[APIRouter, ...] = (todos.router, users.router, health.router)
+ROUTERS: tuple[APIRouter, ...] = (todos.router, lists.router, users.router, health.router)

@@ -1,15 +1,15 @@
-"""`/api/v1/todos`: a user's own todos."""
+"""`/api/v1/todos`: the todos of every list the user is a member of."""
 
 from http import HTTPStatus
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from todo_api.dependencies import Authenticated
-from todo_api.etags import IfMatch, etag_of
+from todo_api.etags import IfMatchHeader, etag_of, expected_version
 from todo_api.openapi import ETAG, LOCATION, operation_id
-from todo_api.problems import PreconditionFailed, problem_responses
+from todo_api.problems import problem_responses
 from todo_api.schemas import (
     Cursor,
     IsoDate,
@@ -60,8 +60,9 @@ def _todo_response(todo: Todo, status: int = HTTPStatus.OK, **headers: str) -> R
     "",
     status_code=HTTPStatus.CREATED,
     response_model=TodoOut,
-    responses={HTTPStatus.CREATED: {"headers": ETAG | LOCATION}} | problem_responses(413),
+    responses={HTTPStatus.CREATED: {"headers": ETAG | LOCATION}} | problem_responses(403, 404, 413),
     summary="Create a todo",
+    description="In `list_id` (404 to a non-member, 403 to a viewer), or the caller's Inbox.",
 )
 async def create_todo(body: TodoCreate, caller: Authenticated) -> Response:
     todo = await caller.todos.create(caller.user_id, body.to_domain())
@@ -70,9 +71,18 @@ async def create_todo(body: TodoCreate, caller: Authenticated) -> Response:
     return _todo_response(todo, HTTPStatus.CREATED, Location=location)
 
 
-@router.get("", response_model=TodoPage, summary="List todos, newest first by default")
+@router.get(
+    "",
+    response_model=TodoPage,
+    responses=problem_responses(404),
+    summary="List todos, newest first by default",
+    description="The todos of every list of the caller, or of `list_id` only.",
+)
 async def list_todos(
     caller: Authenticated,
+    list_id: Annotated[
+        UUID | None, Query(description="Todos of this list only (404 to a non-member)")
+    ] = None,
     status: StatusName | None = None,
     priority: PriorityName | None = None,
     tag: Annotated[Tag | None, Query(description="Todos with this tag")] = None,
@@ -89,6 +99,7 @@ async def list_todos(
     ] = None,
 ) -> Response:
     filter = TodoFilter(
+        list_id=list_id,
         status=Status(status) if status else None,
         priority=Priority(priority) if priority else None,
         tag=tag,
@@ -115,34 +126,17 @@ async def get_todo(todo_id: UUID, caller: Authenticated) -> Response:
 @router.patch(
     "/{todo_id}",
     response_model=TodoOut,
-    responses={HTTPStatus.OK: {"headers": ETAG}} | problem_responses(404, 412, 413),
+    responses={HTTPStatus.OK: {"headers": ETAG}} | problem_responses(403, 404, 412, 413),
     summary="Change some fields of a todo",
-    description="With `If-Match: <ETag>` the change applies only to that version (else 412).",
+    description=(
+        "With `If-Match: <ETag>` the change applies only to that version (else 412). A "
+        "`list_id` moves the todo: the caller must be editor or owner of both lists."
+    ),
 )
 async def update_todo(
-    todo_id: UUID,
-    body: TodoUpdate,
-    caller: Authenticated,
-    if_match: Annotated[
-        str | None,
-        Header(
-            description=(
-                "ETag of the version to change: `*`, or a list of entity tags. Anything else "
-                "(a weak tag, a tag this service did not issue, a malformed list) matches no "
-                "version: 412."
-            )
-        ),
-    ] = None,
+    todo_id: UUID, body: TodoUpdate, caller: Authenticated, if_match: IfMatchHeader = None
 ) -> Response:
-    expected: int | None = None
-    if if_match is not None:
-        condition = IfMatch(if_match)
-        expected = condition.single_version
-        if expected is None:  # `*` or several tags: check against the current version
-            current = await caller.todos.get(caller.user_id, todo_id)
-            if not condition.matches(current):
-                raise PreconditionFailed()
-            expected = current.version
+    expected = await expected_version(if_match, lambda: caller.todos.get(caller.user_id, todo_id))
     todo = await caller.todos.update(
         caller.user_id, todo_id, body.to_domain(), expected_version=expected
     )
@@ -153,7 +147,7 @@ async def update_todo(
     "/{todo_id}",
     status_code=HTTPStatus.NO_CONTENT,
     response_class=Response,
-    responses=problem_responses(404),
+    responses=problem_responses(403, 404),
     summary="Delete a todo",
 )
 async def delete_todo(todo_id: UUID, caller: Authenticated) -> Response:
