@@ -66,12 +66,14 @@ def todo_tags_kept() -> Iterator[None]:
     renames the copy. With foreign keys on (todo_sql's engine turns them on, and a migration
     runs in a transaction, where the pragma cannot be turned off), dropping `todos` or `tags`
     deletes their `todo_tags` rows by the ON DELETE CASCADE. So on SQLite the associations
-    wait in a scratch table while the tables are rebuilt, and come back afterwards."""
+    wait in a scratch table while the tables are rebuilt, and come back afterwards (in place
+    of whatever survived: with foreign keys off, the rows are all still there)."""
     if op.get_bind().dialect.name != "sqlite":
         yield
         return
     op.execute("CREATE TEMPORARY TABLE todo_tags_kept AS SELECT * FROM todo_tags")
     yield
+    op.execute("DELETE FROM todo_tags")
     op.execute(
         "INSERT INTO todo_tags (todo_id, tag_id, position)"
         " SELECT todo_id, tag_id, position FROM todo_tags_kept"

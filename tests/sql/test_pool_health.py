@@ -9,8 +9,10 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
+import pymysql  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from builders import make_user
@@ -204,3 +206,29 @@ async def test_a_transaction_that_lost_its_connection_is_not_replayed(
     async with sql() as uow:
         assert await uow.users.get(written.id) is None
         assert await uow.users.get(unsent.id) is None
+
+
+# What each driver raises, bare, when the server closes a new connection while SQLAlchemy
+# still sets it up (its own on-connect steps run as pool "connect" listeners, unwrapped).
+CLOSED_WHILE_CONNECTING = {
+    "postgresql": lambda: asyncpg.exceptions.InterfaceError("connection is closed"),
+    "mariadb": lambda: pymysql.err.OperationalError(2013, "Lost connection to server"),
+}
+
+
+async def test_a_connection_closed_while_it_is_set_up_is_unavailable(
+    engine_of: Callable[..., AsyncEngine], backend: str
+) -> None:
+    """Seen when connections were cut under load: the bare driver error escaped as a 500."""
+    engine = engine_of()
+
+    def closed_by_the_server(dbapi_connection: Any, record: Any) -> None:
+        raise CLOSED_WHILE_CONNECTING[backend]()
+
+    event.listen(engine.sync_engine.pool, "connect", closed_by_the_server)
+    try:
+        with pytest.raises(StorageUnavailable):
+            async with SqlUnitOfWorkFactory(engine)() as uow:
+                await uow.users.get(make_user().id)
+    finally:
+        event.remove(engine.sync_engine.pool, "connect", closed_by_the_server)

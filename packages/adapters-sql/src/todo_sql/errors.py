@@ -4,6 +4,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import exc
 
 from todo_domain import Conflict, DomainError, InvalidInput, StorageBusy, StorageUnavailable
@@ -93,6 +94,10 @@ def is_unavailable(error: BaseException) -> bool:
     """The database could not be reached or the connection broke: the operation may be
     retried once the database is back (as opposed to an error of the statement itself)."""
     if isinstance(error, exc.TimeoutError | TimeoutError | OSError):  # pool wait, connect
+        return True
+    if isinstance(error, asyncpg.InterfaceError | asyncpg.PostgresConnectionError):
+        # Bare: raised while SQLAlchemy sets a new connection up (its on-connect steps run
+        # unwrapped), or by a read on the driver itself.
         return True
     if not isinstance(error, exc.DBAPIError):
         return False

@@ -261,8 +261,14 @@ class SqlTodoListRepository:
                 raise VersionConflict(expected_version, current)
 
     async def delete(self, list_id: UUID) -> bool:
+        """The memberships first, then the list (its todos and tags by the cascade). A todo
+        write holds its writer's membership before it touches a todo (`hold`): taking the
+        memberships first waits for those writes to end, in the order they take their locks,
+        where the cascade alone would lock todos first and deadlock with them."""
+        params = {"list_id": list_id}
         with domain_errors("list is still referenced"):
-            result = await self._uow.write(sql.DELETE_LIST, {"list_id": list_id})
+            await self._uow.write(sql.DELETE_MEMBERSHIPS_OF_LIST, params)
+            result = await self._uow.write(sql.DELETE_LIST, params)
         return bool(result.rowcount)
 
 

@@ -407,6 +407,11 @@ UPDATE_LIST: Update = update(lists).where(
 """The compare-and-set; the SET clause comes from the column-named parameters."""
 
 DELETE_LIST: Delete = delete(lists).where(lists.c.id == bindparam("list_id"))
+
+DELETE_MEMBERSHIPS_OF_LIST: Delete = delete(memberships).where(
+    memberships.c.list_id == bindparam("list_id")
+)
+"""Run before `DELETE_LIST`: see `SqlTodoListRepository.delete`."""
 """Its memberships, todos (with their tag links) and tags go by ON DELETE CASCADE."""
 
 
