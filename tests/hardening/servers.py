@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api.support import PASSWORD, unique_email
+from api.support import PASSWORD, TEST_KEY, unique_email
+from sqldb import empty_database
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
@@ -40,6 +41,23 @@ async def running_service(
     group: uvicorn's supervisor and its workers)."""
     async with running_process(env, log, workers=workers, migrate=migrate) as (base, _):
         yield base
+
+
+@asynccontextmanager
+async def served_on_postgresql(
+    log: Path, settings: dict[str, str] | None = None, *, workers: int = 2
+) -> AsyncIterator[tuple[str, str]]:
+    """`running_service` on a fresh PostgreSQL database it migrates, with the test key and
+    `settings` (`TODO_` variables); its base URL and the database's URL."""
+    async with empty_database("postgresql") as url:
+        env = {
+            "TODO_DATABASE_URL": url,
+            "TODO_SECRET_KEY": TEST_KEY,
+            "TODO_LOG_LEVEL": "WARNING",
+            **(settings or {}),
+        }
+        async with running_service(env, log, workers=workers, migrate=True) as base:
+            yield base, url
 
 
 @asynccontextmanager

@@ -9,10 +9,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from api.support import PASSWORD, TEST_KEY, unique_email
-from sqldb import empty_database
+from api.support import PASSWORD, unique_email
 
-from .servers import all_todos, running_service, signed_up
+from .servers import all_todos, served_on_postgresql, signed_up
 
 CONCURRENT = 100
 TIMEOUT = httpx.Timeout(30.0)
@@ -25,16 +24,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     tmp_path = tmp_path_factory.mktemp("contention")
-    async with empty_database("postgresql") as url:
-        env = {
-            "TODO_DATABASE_URL": url,
-            "TODO_SECRET_KEY": TEST_KEY,
-            "TODO_POOL_SIZE": "20",
-            "TODO_MAX_OVERFLOW": "20",
-            "TODO_LOG_LEVEL": "WARNING",
-        }
-        async with running_service(env, tmp_path / "server.log", workers=2, migrate=True) as base:
-            yield base
+    pool = {"TODO_POOL_SIZE": "20", "TODO_MAX_OVERFLOW": "20"}
+    async with served_on_postgresql(tmp_path / "server.log", pool) as (base, _):
+        yield base
 
 
 def _client(base: str) -> httpx.AsyncClient:

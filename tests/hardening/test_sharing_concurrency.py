@@ -17,10 +17,9 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from api.support import TEST_KEY, Account, new_account
-from sqldb import empty_database
+from api.support import Account, new_account
 
-from .servers import running_service
+from .servers import served_on_postgresql
 from .sharing_model import KINDS, USERS, Step, run
 
 TIMEOUT = httpx.Timeout(30.0)
@@ -38,14 +37,8 @@ class Service:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
     tmp_path = tmp_path_factory.mktemp("sharing")
-    async with empty_database("postgresql") as url:
-        env = {
-            "TODO_DATABASE_URL": url,
-            "TODO_SECRET_KEY": TEST_KEY,
-            "TODO_LOG_LEVEL": "WARNING",
-        }
-        async with running_service(env, tmp_path / "server.log", workers=2, migrate=True) as base:
-            yield Service(base, url)
+    async with served_on_postgresql(tmp_path / "server.log") as (base, url):
+        yield Service(base, url)
 
 
 def _client(service: Service) -> httpx.AsyncClient:

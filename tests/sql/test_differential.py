@@ -5,7 +5,6 @@ between and deleted from the three, and read and listed through either user.
 
 CI-sized: a few dozen short histories on SQLite, fewer on each server backend."""
 
-import asyncio
 import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -13,10 +12,10 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders import make_list, register_owners
+from differential import run_histories
 from sqldb import SQL_BACKENDS, empty_tables, sql_factory
 from todo_domain import (
     Conflict,
@@ -260,27 +259,7 @@ async def agree(sql: SqlUnitOfWorkFactory, ops: list[Any]) -> None:
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS)
 def test_memory_and_sql_give_the_same_results(backend: str) -> None:
-    with asyncio.Runner() as runner:
-        context = sql_factory(backend)
-        sql = runner.run(context.__aenter__())
-        try:
-
-            @settings(
-                max_examples=EXAMPLES[backend],
-                deadline=None,
-                suppress_health_check=[HealthCheck.too_slow],
-            )
-            @given(ops=operations)
-            def histories(ops: list[Any]) -> None:
-                runner.run(agree(sql, ops))
-                ran.append(len(ops))
-
-            ran: list[int] = []
-            histories()
-            assert len(ran) >= EXAMPLES[backend] // 2, "hypothesis ran too few histories"
-            print(f"{backend}: {len(ran)} histories, {sum(ran)} operations")
-        finally:
-            runner.run(context.__aexit__(None, None, None))
+    run_histories(backend, EXAMPLES[backend], operations, agree)
 
 
 async def test_adding_an_existing_id_is_a_conflict_on_memory_and_sql_alike() -> None:

@@ -6,7 +6,6 @@ reference) and on the SQL adapter gives the same results and the same errors, ca
 The services run unchanged on both; ids and timestamps are made deterministic (the same
 sequence on both runs), so results compare as they are."""
 
-import asyncio
 import contextlib
 import itertools
 from collections.abc import Iterator
@@ -17,14 +16,14 @@ from unittest import mock
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import todo_domain.lists
 import todo_domain.todos
 import todo_domain.users
+from differential import run_histories
 from fakes import FakeHasher, FixedClock
-from sqldb import SQL_BACKENDS, empty_tables, sql_factory
+from sqldb import SQL_BACKENDS, empty_tables
 from todo_domain import (
     DomainError,
     ListService,
@@ -274,24 +273,4 @@ async def compare(
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS)
 def test_sharing_on_memory_and_sql_gives_the_same_results(backend: str) -> None:
-    with asyncio.Runner() as runner:
-        context = sql_factory(backend)
-        sql = runner.run(context.__aenter__())
-        try:
-
-            @settings(
-                max_examples=EXAMPLES[backend],
-                deadline=None,
-                suppress_health_check=[HealthCheck.too_slow],
-            )
-            @given(sequence=ops)
-            def histories(sequence: list[Op]) -> None:
-                runner.run(agree(sql, sequence))
-                ran.append(len(sequence))
-
-            ran: list[int] = []
-            histories()
-            assert len(ran) >= EXAMPLES[backend] // 2, "hypothesis ran too few histories"
-            print(f"{backend}: {len(ran)} histories, {sum(ran)} operations")
-        finally:
-            runner.run(context.__aexit__(None, None, None))
+    run_histories(backend, EXAMPLES[backend], ops, agree)
