@@ -1,6 +1,6 @@
-"""The harness of the differential property tests (tests/sql): hypothesis draws histories, each replayed
-on the memory adapter and on one SQL backend (one database and one event loop for all of
-them, which keeps a history in milliseconds)."""
+"""The harness of the differential property tests (tests/sql): hypothesis draws histories,
+each replayed on the memory adapter and on one SQL backend (one database and one event loop
+for all of them, which keeps a history in milliseconds)."""
 
 import asyncio
 from collections.abc import Callable, Coroutine
