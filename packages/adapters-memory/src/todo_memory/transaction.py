@@ -5,7 +5,7 @@ nothing this unit of work wrote was changed by another one meanwhile (like the c
 and unique constraints of the SQL adapter), and then applies everything or nothing.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from uuid import UUID
 
 from todo_domain import (
@@ -22,6 +22,7 @@ from todo_domain import (
 from todo_memory.store import LoginFailure, MemberKey, MemoryStore
 
 FailureChange = Callable[[list[LoginFailure]], list[LoginFailure]]
+Versioned = Todo | TodoList  # what is stored by compare-and-set
 
 
 class Transaction:
@@ -195,18 +196,7 @@ class Transaction:
         self._forget()
 
     def _check_still_current(self) -> None:
-        for todo_id, base in self._todo_base_versions.items():
-            committed = self._store.todos.get(todo_id)
-            now = None if committed is None else committed.version
-            if now == base:
-                continue
-            if base is None:
-                raise Conflict("todo already exists")
-            if now is None:
-                if self._todos[todo_id] is None:
-                    continue  # deleted by both: the outcome is the same
-                raise NotFound("todo")
-            raise VersionConflict(base, now)
+        _check_versions("todo", self._todo_base_versions, self._store.todos, self._todos)
         for user in self._new_users.values():
             if user.email in self._store.user_ids_by_email or user.id in self._store.users:
                 raise Conflict("e-mail already registered")
@@ -216,18 +206,7 @@ class Transaction:
         self._check_todo_lists()
 
     def _check_lists_still_current(self) -> None:
-        for list_id, base in self._list_base_versions.items():
-            committed = self._store.lists.get(list_id)
-            now = None if committed is None else committed.version
-            if now == base:
-                continue
-            if base is None:
-                raise Conflict("list already exists")
-            if now is None:
-                if self._lists[list_id] is None:
-                    continue  # deleted by both: the outcome is the same
-                raise NotFound("list")
-            raise VersionConflict(base, now)
+        _check_versions("list", self._list_base_versions, self._store.lists, self._lists)
         for todo_list in self._lists.values():
             # as the SQL unique index on the Inbox's user
             if todo_list is not None and todo_list.inbox_of is not None:
@@ -277,3 +256,25 @@ class Transaction:
         self._memberships.clear()
         self._membership_bases.clear()
         self._held.clear()
+
+
+def _check_versions(
+    what: str,
+    bases: Mapping[UUID, int | None],
+    committed: Mapping[UUID, Versioned],
+    written: Mapping[UUID, Versioned | None],
+) -> None:
+    """As the SQL compare-and-set and primary key: each row this unit of work wrote is still
+    at the version it first saw (`bases`; None: absent then) in what is `committed` now."""
+    for key, base in bases.items():
+        stored = committed.get(key)
+        now = None if stored is None else stored.version
+        if now == base:
+            continue
+        if base is None:
+            raise Conflict(f"{what} already exists")
+        if now is None:
+            if written[key] is None:
+                continue  # deleted by both: the outcome is the same
+            raise NotFound(what)
+        raise VersionConflict(base, now)

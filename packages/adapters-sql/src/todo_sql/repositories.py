@@ -1,8 +1,10 @@
 """The repository ports over SQLAlchemy Core, with the semantics of the memory adapter."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from uuid import UUID
+
+from sqlalchemy import Select
 
 from todo_domain import (
     Conflict,
@@ -128,11 +130,9 @@ class SqlTodoRepository:
                 {**values, "b_id": todo.id, "b_expected_version": expected_version},
             )
             if result.rowcount != 1:
-                versions = await uow.write(sql.VERSION_OF_TODO, {"todo_id": todo.id})
-                current = versions.scalar()
-                if current is None:
-                    raise NotFound("todo")
-                raise VersionConflict(expected_version, current)
+                await _lost(
+                    uow, sql.VERSION_OF_TODO, {"todo_id": todo.id}, expected_version, "todo"
+                )
             # The tags again, under the todo's list (another one, after a move).
             await uow.write(sql.DELETE_TAGS_OF_TODO, {"todo_id": todo.id})
             await _insert_tags(uow, todo)
@@ -143,6 +143,21 @@ class SqlTodoRepository:
                 sql.DELETE_TODO, {"todo_id": todo_id, "list_id": list_id}
             )
         return bool(result.rowcount)
+
+
+async def _lost(
+    uow: "SqlUnitOfWork",
+    version_of: Select[Any],
+    params: dict[str, Any],
+    expected_version: int,
+    what: str,
+) -> NoReturn:
+    """Why a compare-and-set changed no row: the row is gone (`NotFound`), or at another
+    version (`VersionConflict`)."""
+    current = (await uow.write(version_of, params)).scalar()
+    if current is None:
+        raise NotFound(what)
+    raise VersionConflict(expected_version, current)
 
 
 async def _insert_tags(uow: "SqlUnitOfWork", todo: Todo) -> None:
@@ -254,11 +269,8 @@ class SqlTodoListRepository:
                 {**values, "b_id": todo_list.id, "b_expected_version": expected_version},
             )
             if result.rowcount != 1:
-                versions = await uow.write(sql.VERSION_OF_LIST, {"list_id": todo_list.id})
-                current = versions.scalar()
-                if current is None:
-                    raise NotFound("list")
-                raise VersionConflict(expected_version, current)
+                params = {"list_id": todo_list.id}
+                await _lost(uow, sql.VERSION_OF_LIST, params, expected_version, "list")
 
     async def delete(self, list_id: UUID) -> bool:
         """The memberships first, then the list (its todos and tags by the cascade). A todo
