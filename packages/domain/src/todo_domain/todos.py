@@ -98,12 +98,13 @@ class TodoService:
             current = access.todo
             changed = _apply(current, changes)
             moving = changed.list_id != current.list_id
-            authorize(access.role, Action.MOVE_TODO if moving else Action.CHANGE_TODO)
+            action = Action.MOVE_TODO if moving else Action.CHANGE_TODO
+            authorize(access.role, action)
             if expected_version is not None and current.version != expected_version:
                 raise VersionConflict(expected_version, current.version)
             if changed == current:
                 return current
-            await _hold(uow, user_id, current.list_id, Action.CHANGE_TODO)
+            await _hold(uow, user_id, current.list_id, action)
             if moving:
                 await _hold(uow, user_id, changed.list_id, Action.MOVE_TODO)
             changed = dataclasses.replace(
