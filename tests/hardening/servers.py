@@ -25,6 +25,13 @@ STOP_TIMEOUT = 15.0
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def concurrent_client(base: str, connections: int, timeout: float = 30.0) -> httpx.AsyncClient:
+    """A client for `connections` requests at once to the service at `base` (httpx's default
+    pool would queue most of them)."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(timeout), limits=limits)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -11,10 +11,9 @@ import pytest_asyncio
 
 from api.support import PASSWORD, unique_email
 
-from .servers import all_todos, served_on_postgresql, signed_up
+from .servers import all_todos, concurrent_client, served_on_postgresql, signed_up
 
 CONCURRENT = 100
-TIMEOUT = httpx.Timeout(30.0)
 
 
 # One server (and database) for the module: starting one takes seconds.
@@ -30,8 +29,7 @@ async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str
 
 
 def _client(base: str) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=CONCURRENT, max_keepalive_connections=CONCURRENT)
-    return httpx.AsyncClient(base_url=base, timeout=TIMEOUT, limits=limits)
+    return concurrent_client(base, CONCURRENT)
 
 
 async def test_concurrent_patches_with_one_if_match_let_exactly_one_through(

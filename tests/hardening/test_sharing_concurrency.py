@@ -19,10 +19,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.support import Account, new_account
 
-from .servers import served_on_postgresql
+from .servers import concurrent_client, served_on_postgresql
 from .sharing_model import KINDS, USERS, Step, run
 
-TIMEOUT = httpx.Timeout(30.0)
 ROUNDS = 10
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -42,8 +41,7 @@ async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ser
 
 
 def _client(service: Service) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-    return httpx.AsyncClient(base_url=service.base, timeout=TIMEOUT, limits=limits)
+    return concurrent_client(service.base, 100)
 
 
 async def shared_list(http: httpx.AsyncClient, by: Account, **members: Account) -> str:

@@ -12,10 +12,9 @@ import pytest_asyncio
 
 from api.support import PASSWORD, TEST_KEY, unique_email
 
-from .servers import all_todos, running_service
+from .servers import all_todos, concurrent_client, running_service
 
 CLIENTS = 50
-TIMEOUT = httpx.Timeout(60.0)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -33,8 +32,7 @@ async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str
 
 
 def _client(base: str) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    return httpx.AsyncClient(base_url=base, timeout=TIMEOUT, limits=limits)
+    return concurrent_client(base, CLIENTS, timeout=60.0)
 
 
 async def _login(http: httpx.AsyncClient, email: str) -> httpx.Response:
