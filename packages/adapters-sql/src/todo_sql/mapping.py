@@ -91,6 +91,17 @@ def todo_tag_values(todo: Todo) -> list[dict[str, Any]]:
     ]
 
 
+def tagging_arrays(todo: Todo) -> dict[str, Any]:
+    """The parameters of `statements.TAG_TODO_FROM_ARRAYS`."""
+    return {
+        "todo_id": todo.id,
+        "list_id": todo.list_id,
+        "tag_ids": [tag_id(todo.list_id, name) for name in todo.tags],
+        "names": list(todo.tags),
+        "positions": list(range(len(todo.tags))),
+    }
+
+
 def user_from_row(row: Sequence[Any]) -> User:
     """`row` holds the columns of `statements.USER_COLUMNS`, in that order."""
     user_id, email, password_hash, display_name, created_at = row

@@ -35,6 +35,7 @@ from todo_sql.mapping import (
     member_from_row,
     role_from_value,
     tag_values,
+    tagging_arrays,
     todo_from_row,
     todo_tag_values,
     todo_values,
@@ -161,7 +162,11 @@ async def _lost(
 
 
 async def _insert_tags(uow: "SqlUnitOfWork", todo: Todo) -> None:
-    if todo.tags:
+    if not todo.tags:
+        return
+    if uow.dialect == "postgresql":
+        await uow.write(sql.TAG_TODO_FROM_ARRAYS, tagging_arrays(todo))
+    else:
         await uow.write(sql.INSERT_TAGS[uow.dialect], tag_values(todo))
         await uow.write(sql.INSERT_TODO_TAGS, todo_tag_values(todo))
 

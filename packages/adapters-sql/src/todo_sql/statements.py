@@ -375,6 +375,41 @@ INSERT_TAGS: dict[str, Insert] = {
 
 INSERT_TODO_TAGS = insert(todo_tags)
 
+
+def _tag_todo_from_arrays() -> Insert:
+    """PostgreSQL: a todo's new tags and its links to all of them in one statement, from
+    arrays (`unnest`), where the statements above take a row of parameters per tag (asyncpg's
+    `executemany`: a bind and an execution per row, on both sides). The tags are inserted in a
+    data-modifying WITH; the links' foreign keys are checked at the end of the statement,
+    when those rows exist."""
+    given = (
+        func.unnest(
+            bindparam("tag_ids", type_=postgresql.ARRAY(tags.c.id.type)),
+            bindparam("names", type_=postgresql.ARRAY(tags.c.name.type)),
+            bindparam("positions", type_=postgresql.ARRAY(todo_tags.c.position.type)),
+        )
+        .table_valued("tag_id", "name", "position")
+        .render_derived(with_types=False)
+        .alias("given")
+    )
+    new_tags = (
+        postgresql.insert(tags)
+        .from_select(
+            ["id", "list_id", "name"],
+            select(given.c.tag_id, bindparam("list_id", type_=tags.c.list_id.type), given.c.name),
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+        .cte("new_tags")
+    )
+    links = select(
+        bindparam("todo_id", type_=todo_tags.c.todo_id.type), given.c.tag_id, given.c.position
+    )
+    return insert(todo_tags).from_select(["todo_id", "tag_id", "position"], links).add_cte(new_tags)
+
+
+TAG_TODO_FROM_ARRAYS = _tag_todo_from_arrays()
+"""PostgreSQL only; the parameters come from `mapping.tagging_arrays`."""
+
 UPDATE_TODO: Update = update(todos).where(
     todos.c.id == bindparam("b_id"), todos.c.version == bindparam("b_expected_version")
 )
