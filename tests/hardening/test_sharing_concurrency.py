@@ -1,7 +1,7 @@
 """Shared lists under concurrency, on PostgreSQL, against `todo-api serve --workers 2`: a list
-keeps an owner whatever its owners do to each other at once, a removed member writes nothing
-after the removal was acknowledged, a deleted list leaves no todo behind, and concurrent moves
-leave a todo in exactly one list."""
+keeps an owner whatever its owners do to each other at once, a removed member (or a deleted
+user) writes nothing after the removal (or deletion) was acknowledged, a deleted list leaves
+no todo behind, and concurrent moves leave a todo in exactly one list."""
 
 import asyncio
 import random
@@ -17,7 +17,7 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from api.support import Account, new_account
+from api.support import Account, delete_account, new_account
 
 from .servers import all_todos, concurrent_client, served_on_postgresql
 from .sharing_model import ACCOUNT_KINDS, KINDS, USERS, Step, run
@@ -193,6 +193,67 @@ async def test_a_removed_member_writes_nothing_after_the_removal_is_acknowledged
             key=lambda todo: todo["version"],
         )
         assert (await http.get(todo_url, headers=owner.headers)).json() == last_patch
+
+
+async def test_a_deleted_user_writes_nothing_after_the_deletion_is_acknowledged(
+    service: Service,
+) -> None:
+    """An editor of another's list writes into it while deleting their own account: every
+    write sent after the deletion's 204 is refused, and what the list holds is exactly the
+    writes that were acknowledged (the writer's membership is held by each write, the user
+    by the deletion)."""
+    async with _client(service) as http:
+        owner, editor = await new_account(http), await new_account(http)
+        list_id = await shared_list(http, owner, editor=editor)
+        seed = await http.post(
+            "/api/v1/todos", json={"title": "seed", "list_id": list_id}, headers=owner.headers
+        )
+        todo_url = seed.headers["location"]
+        deleted_at: list[float] = []
+        outcomes: list[tuple[float, str, httpx.Response]] = []  # (sent at, kind, response)
+
+        async def write(n: int) -> None:
+            while not deleted_at or time.monotonic() < deleted_at[0] + 0.5:
+                sent = time.monotonic()
+                if n % 2:
+                    body = {"title": f"by the editor {n}", "list_id": list_id}
+                    response = await http.post("/api/v1/todos", json=body, headers=editor.headers)
+                    outcomes.append((sent, "create", response))
+                else:
+                    body = {"title": f"patched {n} at {sent}"}
+                    response = await http.patch(todo_url, json=body, headers=editor.headers)
+                    outcomes.append((sent, "patch", response))
+
+        async def delete() -> None:
+            await asyncio.sleep(0.5)
+            response = await delete_account(http, editor.headers)
+            assert response.status_code == 204, response.text
+            deleted_at.append(time.monotonic())
+
+        await asyncio.gather(delete(), *(write(n) for n in range(8)))
+
+        problems_only([response for _, _, response in outcomes], {200, 201, 401, 404})
+        after = [response for sent, _, response in outcomes if sent > deleted_at[0]]
+        assert after
+        assert all(response.status_code == 401 for response in after)
+        acknowledged = {
+            response.json()["id"]
+            for _, kind, response in outcomes
+            if kind == "create" and response.status_code == 201
+        }
+        assert acknowledged, "the editor wrote nothing before the deletion"
+        stored = {item["id"] for item in await all_todos(http, owner.headers)}
+        assert stored - {seed.json()["id"]} == acknowledged
+        last_patch = max(
+            (
+                response.json()
+                for _, kind, response in outcomes
+                if kind == "patch" and response.status_code == 200
+            ),
+            key=lambda todo: todo["version"],
+        )
+        assert (await http.get(todo_url, headers=owner.headers)).json() == last_patch
+        assert await members(http, list_id, owner) == {owner.id: "owner"}
 
 
 async def test_a_list_deleted_while_its_todos_are_edited_leaves_no_todo(service: Service) -> None:
