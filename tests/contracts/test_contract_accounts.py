@@ -247,6 +247,26 @@ async def test_a_holder_sees_every_membership_committed_before_it_or_fails_to_co
         assert await stored_user(uow_factory, owner) is not None
 
 
+async def test_a_holder_sees_a_change_of_the_user_committed_before_it_or_fails_to_commit(
+    uow_factory: UnitOfWorkFactory, owner: UUID
+) -> None:
+    """The change comes first: a locking backend makes the hold wait for it and then reads
+    it; an optimistic one refuses the holder's commit, which read the user before it."""
+    user = await user_of(uow_factory, owner)
+    renamed = replace(user, display_name="Renamed", version=2)
+    held: list[User | None] = []
+
+    async def hold(uow: UnitOfWork) -> None:
+        held.append(await uow.users.hold(owner))
+        await uow.sessions.end(session(user))  # a write, so that there is a commit to refuse
+
+    error = await race(lambda uow: uow.users.update(renamed, expected_version=1), hold, uow_factory)
+    assert (error is None and held == [renamed]) or (
+        isinstance(error, VersionConflict) and held == [user]
+    )
+    assert await stored_user(uow_factory, owner) == renamed
+
+
 # --- sessions --------------------------------------------------------------------------------
 async def test_an_ended_token_is_not_current_and_the_others_stay(
     uow_factory: UnitOfWorkFactory, owner: UUID

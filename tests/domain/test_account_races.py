@@ -2,30 +2,23 @@
 time: each use case runs in one of the two units of work of `racing.race`, so both have written
 before either commits (the memory adapter then refuses the commit that no longer fits)."""
 
-from types import TracebackType
 from uuid import UUID
 
 import pytest
 
 from fakes import FakeHasher, FixedClock
-from racing import race
+from racing import lent, race
 from todo_domain import (
     AccountService,
     Conflict,
     ListService,
-    LoginFailureRepository,
     LoginThrottle,
-    MembershipRepository,
     NewTodo,
     NotFound,
     Role,
-    SessionRepository,
-    TodoListRepository,
-    TodoRepository,
     TodoService,
     UnitOfWork,
     UnitOfWorkFactory,
-    UserRepository,
     UserService,
     VersionConflict,
 )
@@ -33,53 +26,6 @@ from todo_memory import MemoryUnitOfWorkFactory
 
 ADDRESS = "192.0.2.1"
 PASSWORD = "correct horse"
-
-
-class Lent:
-    """The race's unit of work, lent to a use case: every unit of work the use case opens is
-    that one, which the race commits (entering and leaving here does nothing)."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-
-    @property
-    def todos(self) -> TodoRepository:
-        return self._uow.todos
-
-    @property
-    def users(self) -> UserRepository:
-        return self._uow.users
-
-    @property
-    def lists(self) -> TodoListRepository:
-        return self._uow.lists
-
-    @property
-    def memberships(self) -> MembershipRepository:
-        return self._uow.memberships
-
-    @property
-    def login_failures(self) -> LoginFailureRepository:
-        return self._uow.login_failures
-
-    @property
-    def sessions(self) -> SessionRepository:
-        return self._uow.sessions
-
-    async def __aenter__(self) -> "Lent":
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        return None
-
-
-def lent(uow: UnitOfWork) -> UnitOfWorkFactory:
-    return lambda: Lent(uow)
 
 
 class Services:

@@ -79,15 +79,16 @@ class AccountService:
         """The session's token is refused from now on, everywhere (the user's other tokens
         stay good). A session of a deleted account has nothing left to end."""
         now = self._clock.now()
+        prune = self._next_prune is None or now >= self._next_prune
         try:
             async with self._uow() as uow:
                 await uow.sessions.end(session)
+                if prune:
+                    await uow.sessions.prune(now - KEPT_AFTER_EXPIRY)
         except NotFound:
-            return
-        if self._next_prune is None or now >= self._next_prune:
+            return  # the account is gone, and its tokens with it
+        if prune:
             self._next_prune = now + PRUNE_EVERY
-            async with self._uow() as uow:
-                await uow.sessions.prune(now - KEPT_AFTER_EXPIRY)
 
     async def is_current(self, session: Session) -> bool:
         """Whether the token still stands for its user: the account exists, its password is
