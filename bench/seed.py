@@ -288,7 +288,12 @@ def mint_tokens(secret: str, users: Sequence[uuid.UUID]) -> list[str]:
     now = int(time.time())
     exp = now + int(TOKEN_LIFETIME.total_seconds())
     return [
-        jwt.encode({"sub": str(uid), "iat": now, "exp": exp}, secret, algorithm="HS256")
+        jwt.encode(
+            # `cv`: every seeded user is at their first credentials version.
+            {"sub": str(uid), "iat": now, "exp": exp, "jti": secrets.token_urlsafe(16), "cv": 1},
+            secret,
+            algorithm="HS256",
+        )
         for uid in users
     ]
 

@@ -1,9 +1,23 @@
-"""Two units of work that write at once, for the contract tests of concurrent writers."""
+"""Two units of work that write at once, for the tests of concurrent writers: repository calls,
+or whole use cases run in one unit of work (`lent`)."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from types import TracebackType
 
-from todo_domain import Conflict, Forbidden, NotFound, UnitOfWork, UnitOfWorkFactory
+from todo_domain import (
+    Conflict,
+    Forbidden,
+    LoginFailureRepository,
+    MembershipRepository,
+    NotFound,
+    SessionRepository,
+    TodoListRepository,
+    TodoRepository,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    UserRepository,
+)
 
 RACE_PAUSE = 0.2  # long enough for a blocking backend to park the second writer on its lock
 
@@ -54,3 +68,50 @@ async def race(first: Work, second: Work, uow_factory: UnitOfWorkFactory) -> Bas
             task.cancel()
         await asyncio.gather(first_task, second_task, return_exceptions=True)
     return None
+
+
+class Lent:
+    """The race's unit of work, lent to a use case: every unit of work the use case opens is
+    that one, which the race commits (entering and leaving here does nothing)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def todos(self) -> TodoRepository:
+        return self._uow.todos
+
+    @property
+    def users(self) -> UserRepository:
+        return self._uow.users
+
+    @property
+    def lists(self) -> TodoListRepository:
+        return self._uow.lists
+
+    @property
+    def memberships(self) -> MembershipRepository:
+        return self._uow.memberships
+
+    @property
+    def login_failures(self) -> LoginFailureRepository:
+        return self._uow.login_failures
+
+    @property
+    def sessions(self) -> SessionRepository:
+        return self._uow.sessions
+
+    async def __aenter__(self) -> "Lent":
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+
+def lent(uow: UnitOfWork) -> UnitOfWorkFactory:
+    return lambda: Lent(uow)

@@ -1,10 +1,13 @@
 """Helpers of the API tests: settings per backend, users, tokens and problem assertions."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
 import httpx
+from fastapi import FastAPI
 
 from todo_api import Settings
 from todo_sql import create_engine, metadata
@@ -12,7 +15,11 @@ from todo_sql import create_engine, metadata
 # A test-only key, never used outside the tests; long enough even for HS512 (64 bytes).
 TEST_KEY = "test-signing-key-" + "x" * 48
 PASSWORD = "correct horse battery"
+NEW_PASSWORD = "staple battery horse"
 PROBLEM_JSON = "application/problem+json"
+HERE = "192.0.2.1"
+THERE = "198.51.100.7"
+PAIR_LIMIT = 10  # the default of TODO_LOGIN_FAILURES_PER_ADDRESS_ACCOUNT
 
 
 def settings_for(storage: str, database_url: str | None = None, **extra: Any) -> Settings:
@@ -127,3 +134,80 @@ async def share(
 def assert_forbidden(response: httpx.Response) -> None:
     """A 403 problem: the caller is a member whose role does not allow the action."""
     assert assert_problem(response, 403)["type"] == "urn:todo:problem:forbidden"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def second_token(client: httpx.AsyncClient, account: Account) -> dict[str, str]:
+    """The headers of another login of `account` (another session of the same user)."""
+    response = await login(client, account.email)
+    assert response.status_code == 200, response.text
+    return bearer(response.json()["access_token"])
+
+
+async def change_password(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    current: str = PASSWORD,
+    new: str = NEW_PASSWORD,
+) -> httpx.Response:
+    body = {"current_password": current, "new_password": new}
+    return await client.post("/api/v1/users/me/password", json=body, headers=headers)
+
+
+async def log_out(client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
+    return await client.post("/api/v1/auth/logout", headers=headers)
+
+
+async def delete_account(
+    client: httpx.AsyncClient, headers: dict[str, str], password: str = PASSWORD
+) -> httpx.Response:
+    return await client.request(
+        "DELETE", "/api/v1/users/me", json={"password": password}, headers=headers
+    )
+
+
+# One call of each family of authenticated routes, reads and writes, each of which succeeds
+# for a current token.
+EVERY_FAMILY: list[tuple[str, str, dict[str, Any] | None]] = [
+    ("GET", "/api/v1/todos", None),
+    ("POST", "/api/v1/todos", {"title": "written with this token"}),
+    ("GET", "/api/v1/lists", None),
+    ("POST", "/api/v1/lists", {"name": "made with this token"}),
+    ("GET", "/api/v1/users/me", None),
+    ("PATCH", "/api/v1/users/me", {"display_name": "renamed with this token"}),
+]
+
+
+async def assert_refused_everywhere(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    """Every family of routes answers `headers` 401, as for an invalid token."""
+    for method, path, body in EVERY_FAMILY:
+        response = await client.request(method, path, json=body, headers=headers)
+        assert_problem(response, 401)
+        assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"', path
+
+
+async def assert_accepted_everywhere(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    for method, path, body in EVERY_FAMILY:
+        response = await client.request(method, path, json=body, headers=headers)
+        assert response.status_code in (200, 201), (method, path, response.text)
+
+
+@asynccontextmanager
+async def client_of(app: FastAPI, address: str = HERE) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that the app sees coming from `address`."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+def assert_throttled(response: httpx.Response, most: int = 900) -> int:
+    """A 429 problem of the login throttle; its `Retry-After`, in seconds."""
+    body = assert_problem(response, 429)
+    assert body["type"] == "urn:todo:problem:too-many-attempts"
+    seconds = int(response.headers["retry-after"])
+    assert 0 < seconds <= most
+    assert str(seconds) in body["detail"]
+    return seconds

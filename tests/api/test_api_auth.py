@@ -20,7 +20,14 @@ ROUTES = [
     ("PATCH", "/api/v1/todos/{id}"),
     ("DELETE", "/api/v1/todos/{id}"),
     ("GET", "/api/v1/users/me"),
+    ("PATCH", "/api/v1/users/me"),
+    ("DELETE", "/api/v1/users/me"),
+    ("POST", "/api/v1/users/me/password"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/lists"),
 ]
+# A body that every route above takes or ignores: the token is refused before it is read.
+BODY = {"title": "x"}
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -29,14 +36,20 @@ def _b64(data: dict[str, Any]) -> str:
 
 def _claims(account: Account, **changes: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
-    claims = {"sub": account.id, "iat": now, "exp": now + timedelta(minutes=5)}
+    claims = {
+        "sub": account.id,
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        "jti": uuid4().hex,
+        "cv": 1,
+    }
     claims.update(changes)
     return {name: value for name, value in claims.items() if value is not None}
 
 
 def _tampered(account: Account) -> str:
     header, _, signature = account.headers["Authorization"].removeprefix("Bearer ").split(".")
-    payload = _b64({"sub": str(uuid4()), "iat": 1, "exp": 4102444800})
+    payload = _b64({"sub": str(uuid4()), "iat": 1, "exp": 4102444800, "jti": "j", "cv": 1})
     return f"{header}.{payload}.{signature}"
 
 
@@ -56,6 +69,15 @@ BAD_TOKENS: dict[str, Callable[[Account], str]] = {
     "without exp": lambda account: jwt.encode(_claims(account, exp=None), TEST_KEY),
     "without sub": lambda account: jwt.encode(_claims(account, sub=None), TEST_KEY),
     "sub not an id": lambda account: jwt.encode(_claims(account, sub="admin"), TEST_KEY),
+    # Issued before tokens had an id and a credentials version: refused, log in again.
+    "of the previous version": lambda account: jwt.encode(
+        _claims(account, jti=None, cv=None), TEST_KEY
+    ),
+    "without jti": lambda account: jwt.encode(_claims(account, jti=None), TEST_KEY),
+    "without cv": lambda account: jwt.encode(_claims(account, cv=None), TEST_KEY),
+    "of an older password": lambda account: jwt.encode(_claims(account, cv=0), TEST_KEY),
+    "of a newer password": lambda account: jwt.encode(_claims(account, cv=2), TEST_KEY),
+    "of another user": lambda account: jwt.encode(_claims(account, sub=str(uuid4())), TEST_KEY),
 }
 
 
@@ -67,7 +89,7 @@ def _url(template: str) -> str:
 async def test_every_protected_route_needs_a_token(
     memory_client: httpx.AsyncClient, method: str, path: str
 ) -> None:
-    response = await memory_client.request(method, _url(path), json={"title": "x"})
+    response = await memory_client.request(method, _url(path), json=BODY)
 
     assert_problem(response, 401)
     assert response.headers["www-authenticate"] == "Bearer"
@@ -88,7 +110,7 @@ async def test_an_unacceptable_token_is_401(memory_client: httpx.AsyncClient, ki
 
     for method, path in ROUTES:
         response = await memory_client.request(
-            method, _url(path), json={"title": "x"}, headers={"Authorization": f"Bearer {token}"}
+            method, _url(path), json=BODY, headers={"Authorization": f"Bearer {token}"}
         )
         assert_problem(response, 401)
         assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
@@ -111,13 +133,13 @@ async def test_a_genuine_token_made_the_same_way_is_accepted(
 async def test_a_token_of_a_user_that_does_not_exist_cannot_read_me(
     memory_client: httpx.AsyncClient,
 ) -> None:
-    token = jwt.encode(
-        {"sub": str(uuid4()), "iat": datetime.now(UTC), "exp": datetime.now(UTC) + timedelta(1)},
-        TEST_KEY,
-    )
+    now = datetime.now(UTC)
+    claims = {"sub": str(uuid4()), "iat": now, "exp": now + timedelta(1), "jti": "j", "cv": 1}
+    token = jwt.encode(claims, TEST_KEY)
 
     response = await memory_client.get(
         "/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}
     )
 
     assert_problem(response, 401)
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'

@@ -7,7 +7,7 @@ from dependency_injector import providers
 from builders import fetch, register_owners
 from sqldb import migrated_url
 from todo_api.container import MemoryProbe, SqlProbe, build_container
-from todo_domain import NewTodo, SystemClock, TodoService, UserService
+from todo_domain import AccountService, NewTodo, SystemClock, TodoService, UserService
 from todo_memory import MemoryUnitOfWorkFactory
 from todo_sql import SqlUnitOfWorkFactory
 
@@ -45,6 +45,8 @@ def test_everything_is_made_once_per_container() -> None:
     assert container.todo_service() is container.todo_service()
     assert isinstance(container.user_service(), UserService)
     assert container.user_service() is container.user_service()
+    assert isinstance(container.account_service(), AccountService)
+    assert container.account_service() is container.account_service()
 
 
 def test_two_containers_share_nothing() -> None:

@@ -20,7 +20,12 @@ from todo_api import create_app, load_settings
 
 from .conftest import cheap_hasher
 from .support import (
+    HERE,
+    PAIR_LIMIT,
+    THERE,
     assert_problem,
+    assert_throttled,
+    client_of,
     empty_tables,
     login,
     register,
@@ -29,31 +34,10 @@ from .support import (
     unique_email,
 )
 
-HERE = "192.0.2.1"
-THERE = "198.51.100.7"
-PAIR_LIMIT = 10  # the default of TODO_LOGIN_FAILURES_PER_ADDRESS_ACCOUNT
-
-
-@asynccontextmanager
-async def client_of(app: FastAPI, address: str = HERE) -> AsyncIterator[httpx.AsyncClient]:
-    """A client that the app sees coming from `address`."""
-    transport = httpx.ASGITransport(app=app, client=(address, 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
-
 
 async def fail(client: httpx.AsyncClient, email: str, times: int) -> None:
     for _ in range(times):
         assert_problem(await login(client, email, "wrong password"), 401)
-
-
-def assert_throttled(response: httpx.Response, most: int = 900) -> int:
-    body = assert_problem(response, 429)
-    assert body["type"] == "urn:todo:problem:too-many-attempts"
-    seconds = int(response.headers["retry-after"])
-    assert 0 < seconds <= most
-    assert str(seconds) in body["detail"]
-    return seconds
 
 
 async def test_failures_from_one_address_are_throttled_and_the_owner_gets_in_elsewhere(

@@ -21,7 +21,11 @@ MEMBER = "/api/v1/lists/{list_id}/members/{user_id}"
 EXPECTED_ERRORS = {
     ("POST", "/api/v1/users"): {400, 409, 413, 422, 500, 503},
     ("POST", "/api/v1/auth/token"): {400, 401, 413, 422, 429, 500, 503},
+    ("POST", "/api/v1/auth/logout"): {401, 500, 503},
     ("GET", "/api/v1/users/me"): {401, 500, 503},
+    ("PATCH", "/api/v1/users/me"): {400, 401, 412, 413, 422, 500, 503},
+    ("DELETE", "/api/v1/users/me"): {400, 401, 413, 422, 429, 500, 503},
+    ("POST", "/api/v1/users/me/password"): {400, 401, 413, 422, 429, 500, 503},
     ("POST", "/api/v1/todos"): {400, 401, 403, 404, 413, 422, 500, 503},
     ("GET", "/api/v1/todos"): {401, 404, 422, 500, 503},
     ("GET", "/api/v1/todos/{todo_id}"): {401, 404, 422, 500, 503},
@@ -45,7 +49,11 @@ EXPECTED_ERRORS = {
 OPERATION_IDS = {
     ("POST", "/api/v1/users"): "register_user",
     ("POST", "/api/v1/auth/token"): "issue_token",
+    ("POST", "/api/v1/auth/logout"): "log_out",
     ("GET", "/api/v1/users/me"): "get_me",
+    ("PATCH", "/api/v1/users/me"): "update_me",
+    ("DELETE", "/api/v1/users/me"): "delete_me",
+    ("POST", "/api/v1/users/me/password"): "change_password",
     ("POST", "/api/v1/todos"): "create_todo",
     ("GET", "/api/v1/todos"): "list_todos",
     ("GET", "/api/v1/todos/{todo_id}"): "get_todo",
@@ -188,6 +196,27 @@ async def test_the_documented_rules_are_the_domain_s(memory_client: httpx.AsyncC
     assert schemas["ListOut"]["properties"]["role"]["enum"] == roles
 
 
+async def test_the_account_bodies_state_the_rules_of_registration(
+    memory_client: httpx.AsyncClient,
+) -> None:
+    schemas = (await _document(memory_client))["components"]["schemas"]
+    patch, change = schemas["UserPatch"], schemas["PasswordChange"]
+    deletion = schemas["AccountDeletion"]
+
+    assert patch["required"] == ["display_name"]  # null clears it, absent is refused
+    name = patch["properties"]["display_name"]["anyOf"]
+    assert {"type": "null"} in name
+    assert [branch["maxLength"] for branch in name if "maxLength" in branch] == [
+        rules.DISPLAY_NAME_MAX
+    ]
+    new = change["properties"]["new_password"]
+    assert (new["minLength"], new["maxLength"]) == (rules.PASSWORD_MIN, rules.PASSWORD_MAX)
+    assert sorted(change["required"]) == ["current_password", "new_password"]
+    assert deletion["required"] == ["password"]
+    for model in (patch, change, deletion):
+        assert model["additionalProperties"] is False
+
+
 async def test_the_document_is_valid_openapi(memory_client: httpx.AsyncClient) -> None:
     validate(await _document(memory_client))
 
@@ -222,9 +251,13 @@ async def test_the_headers_the_service_sends_are_declared(
             assert _headers(document, method, path, status)["ETag"]["required"], (method, path)
         assert _headers(document, "POST", collection, 201)["Location"]["required"]
         assert "ETag" not in _headers(document, "GET", collection, 200)
+    for method in ("GET", "PATCH"):
+        assert _headers(document, method, "/api/v1/users/me", 200)["ETag"]["required"], method
     assert "Location" not in _headers(document, "POST", "/api/v1/lists/{list_id}/members", 201)
     assert "Location" not in _headers(document, "POST", "/api/v1/users", 201)
-    assert _headers(document, "POST", "/api/v1/auth/token", 429)["Retry-After"]["required"]
+    for method, path in [("POST", "/api/v1/auth/token"), ("POST", "/api/v1/users/me/password"),
+                         ("DELETE", "/api/v1/users/me")]:  # fmt: skip
+        assert _headers(document, method, path, 429)["Retry-After"]["required"], path
     for (method, path), statuses in EXPECTED_ERRORS.items():
         for status in statuses | {200}:
             headers = _headers(document, method, path, status) if status in statuses else {}
@@ -250,7 +283,9 @@ async def test_the_declared_headers_are_sent(memory_client: httpx.AsyncClient) -
         assert name in created.headers, name
 
 
-@pytest.mark.parametrize("path", ["/api/v1/todos/{todo_id}", "/api/v1/lists/{list_id}"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/todos/{todo_id}", "/api/v1/lists/{list_id}", "/api/v1/users/me"]
+)
 async def test_if_match_is_an_optional_string_header(
     memory_client: httpx.AsyncClient, path: str
 ) -> None:

@@ -25,7 +25,8 @@ async def test_register_returns_the_user_without_secrets(client: httpx.AsyncClie
 
     assert response.status_code == 201
     user = response.json()
-    assert set(user) == {"id", "email", "display_name", "created_at"}
+    assert set(user) == {"id", "email", "display_name", "created_at", "version"}
+    assert user["version"] == 1
     assert user["email"] == email
     assert user["display_name"] == "Ada"
     assert datetime.fromisoformat(user["created_at"]).utcoffset() is not None
@@ -119,6 +120,7 @@ async def test_me_is_the_user_of_the_token(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 200
     assert response.json() == registered
+    assert response.headers["etag"] == '"1"'
 
 
 async def test_me_needs_a_token(client: httpx.AsyncClient) -> None:

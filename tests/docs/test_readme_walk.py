@@ -1,6 +1,6 @@
 """The README's "A walk through the API" runs as written: its shell block, with only the
 address changed, against the real server on memory storage, creates, changes and deletes a
-todo."""
+todo, then logs out."""
 
 import asyncio
 import json
@@ -71,10 +71,13 @@ async def test_the_walk_runs_verbatim_and_creates_changes_and_deletes_a_todo(
             ("open", 1),  # the listing's item
             ("done", 2),  # the PATCH's answer
         ]
-        assert [line for line in walk.stdout.splitlines() if line in ("412", "204", "404")] == [
+        statuses = ("412", "204", "404", "401")
+        assert [line for line in walk.stdout.splitlines() if line in statuses] == [
             "412",
-            "204",
+            "204",  # the todo deleted
             "404",
+            "204",  # logged out
+            "401",  # that token, refused
         ]
 
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:

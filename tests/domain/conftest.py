@@ -6,7 +6,7 @@ import pytest
 
 from builders import register_owners
 from fakes import FakeHasher, FixedClock
-from todo_domain import ListService, TodoService, UserService, new_id
+from todo_domain import AccountService, ListService, TodoService, UserService, new_id
 from todo_memory import MemoryUnitOfWorkFactory
 
 
@@ -38,6 +38,14 @@ def lists(uow: MemoryUnitOfWorkFactory, clock: FixedClock) -> ListService:
 @pytest.fixture
 def users(uow: MemoryUnitOfWorkFactory, hasher: FakeHasher, clock: FixedClock) -> UserService:
     return UserService(uow, hasher, clock)
+
+
+@pytest.fixture
+def accounts(
+    uow: MemoryUnitOfWorkFactory, hasher: FakeHasher, clock: FixedClock, users: UserService
+) -> AccountService:
+    """Wired as the service is: the login throttle is the one `users` logs in with."""
+    return AccountService(uow, hasher, clock, users.throttle)
 
 
 @pytest.fixture

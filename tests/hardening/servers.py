@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -255,3 +256,81 @@ async def signed_up(http: httpx.AsyncClient) -> dict[str, str]:
     token = await http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
     assert token.status_code == 200, token.text
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response over a connection of its own: its status, and the worker process that
+    accepted the connection (and so served the request)."""
+
+    status: int
+    worker: int
+
+
+def worker_pids(base: str) -> set[int]:
+    """The worker processes of the `todo-api serve` listening at `base`: its process group
+    (the supervisor leads one of its own: `running_process`), the supervisor aside."""
+    supervisor = serving_pid(base)
+    workers = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != supervisor:
+            with contextlib.suppress(OSError):
+                # `pid (comm) state ppid pgrp ...`; comm may hold spaces, never `)`.
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+                if int(fields[2]) == supervisor:
+                    workers.add(int(entry.name))
+    return workers
+
+
+def _socket_inode(server_port: int, client_port: int) -> str:
+    """The inode of the server's end of the established loopback connection from
+    `client_port` (from /proc/net/tcp: ports in hexadecimal, state 01 is ESTABLISHED)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+        if (
+            state == "01"
+            and int(local.rpartition(":")[2], 16) == server_port
+            and int(remote.rpartition(":")[2], 16) == client_port
+        ):
+            return inode
+    raise LookupError(f"no connection from port {client_port} to {server_port}")
+
+
+def connection_owner(workers: set[int], server_port: int, client_port: int) -> int:
+    """Which of `workers` holds the server's end of the connection from `client_port`."""
+    target = f"socket:[{_socket_inode(server_port, client_port)}]"
+    for pid in workers:
+        with contextlib.suppress(OSError):
+            for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(descriptor) == target:
+                        return pid
+    raise LookupError(f"no worker holds {target}")
+
+
+async def on_a_fresh_connection(
+    base: str, workers: set[int], method: str, path: str, headers: dict[str, str]
+) -> Answer:
+    """One request over a new TCP connection (plain HTTP/1.1, no body), and which worker
+    served it: found while the connection is still open, after the response."""
+    port = int(base.rpartition(":")[2])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        client_port = writer.get_extra_info("sockname")[1]
+        lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Length: 0"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        await writer.drain()
+        status = int((await reader.readline()).split()[1])
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        await reader.readexactly(length)
+        return Answer(status, connection_owner(workers, port, client_port))
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()

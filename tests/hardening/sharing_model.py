@@ -2,18 +2,34 @@
 
 Each step is one request; the model predicts its status from who is a member of which list in
 which role at that moment, and then no response may name a list or a todo its caller cannot
-see (a list they are no member of, or a todo in one). Used by the property test on the memory
-adapter and by the seeded runs against a two-worker PostgreSQL server.
+see (a list they are no member of, or a todo in one). Users also log out, change their
+password and delete their account (then register again with the same e-mail); every token
+that ended so is kept, and a `revoked` step sends any request with one: 401, and nothing
+changes (the later steps would see it). Used by the property test on the memory adapter and
+by the seeded runs against a two-worker PostgreSQL server.
 """
 
 from dataclasses import dataclass, field
+from uuid import uuid4
 
 import httpx
 
-from api.support import Account, new_account
+from api.support import (
+    PASSWORD,
+    Account,
+    bearer,
+    change_password,
+    delete_account,
+    log_out,
+    login,
+    new_account,
+    register,
+)
 
 USERS = 3
 ROLES = ("owner", "editor", "viewer")
+# Steps that end tokens; each costs the server password hashes (a login after it, too).
+ACCOUNT_KINDS = ("log_out", "change_password", "delete_account")
 KINDS = (
     "create",
     "get",
@@ -28,6 +44,8 @@ KINDS = (
     "delete_list",
     "get_list",
     "lists",
+    "revoked",
+    *ACCOUNT_KINDS,
 )
 Step = tuple[int, str, int, int, int]  # (user, kind, pick, other pick, role pick)
 _EDITING = {"owner", "editor"}
@@ -46,14 +64,33 @@ class Model:
     todos: dict[str, str] = field(default_factory=dict)  # todo id -> list id
     every_list: list[str] = field(default_factory=list)  # deleted ones too
     every_todo: list[str] = field(default_factory=list)  # deleted ones too
+    passwords: list[str] = field(default_factory=list)  # user -> their password now
+    revoked: list[dict[str, str]] = field(default_factory=list)  # headers of ended tokens
 
     @classmethod
     def of(cls, accounts: list[Account]) -> "Model":
-        model = cls(accounts)
+        model = cls(accounts, passwords=[PASSWORD] * len(accounts))
         for user, account in enumerate(accounts):
-            model.lists[account.id] = SharedList({user: "owner"}, inbox=True)  # id = user id
-            model.every_list.append(account.id)
+            model.add_inbox(user, account)
         return model
+
+    def add_inbox(self, user: int, account: Account) -> None:
+        self.lists[account.id] = SharedList({user: "owner"}, inbox=True)  # id = user id
+        self.every_list.append(account.id)
+
+    def delete_list(self, list_id: str) -> None:
+        del self.lists[list_id]
+        self.todos = {t: i for t, i in self.todos.items() if i != list_id}
+
+    def delete_account(self, user: int) -> None:
+        """The lists the user alone owns go (their todos with them); they leave the rest."""
+        for list_id, shared in list(self.lists.items()):
+            role = shared.members.get(user)
+            owners = [member for member, r in shared.members.items() if r == "owner"]
+            if role == "owner" and owners == [user]:
+                self.delete_list(list_id)
+            elif role is not None:
+                del shared.members[user]
 
     def role(self, user: int, list_id: str) -> str | None:
         shared = self.lists.get(list_id)
@@ -123,6 +160,10 @@ async def run_step(
         model.lists[response.json()["id"]] = SharedList({user: "owner"})
         model.every_list.append(response.json()["id"])
         return response
+    if kind in {"log_out", "change_password", "delete_account"}:
+        return await _session_step(http, model, user, kind, number)
+    if kind == "revoked":
+        return await _revoked_step(http, model, user, pick, other)
     assert target_list is not None
     return await _list_step(http, model, user, kind, target_list, member, role_name)
 
@@ -230,6 +271,79 @@ async def _list_step(
     if refused is None:
         assert shared is not None
         del shared.members[member]
+    return response
+
+
+async def _session_step(
+    http: httpx.AsyncClient, model: Model, user: int, kind: str, number: int
+) -> httpx.Response:
+    """Ends the user's token (for a password change or a deletion every token of theirs: the
+    others ended before), then logs them in again; after a deletion as a new account with
+    the same e-mail."""
+    account = model.accounts[user]
+    password = model.passwords[user]
+    if kind == "log_out":
+        response = await log_out(http, account.headers)
+    elif kind == "change_password":
+        password = f"password {number}"
+        response = await change_password(http, account.headers, model.passwords[user], password)
+    else:
+        response = await delete_account(http, account.headers, password)
+    _expect(response, 204)
+    model.revoked.append(account.headers)
+    if kind == "delete_account":
+        model.delete_account(user)
+        _expect(await register(http, account.email, password), 201)
+    logged_in = await login(http, account.email, password)
+    _expect(logged_in, 200)
+    fresh = bearer(logged_in.json()["access_token"])
+    me = await http.get("/api/v1/users/me", headers=fresh)
+    _expect(me, 200)
+    model.passwords[user] = password
+    model.accounts[user] = Account(account.email, me.json()["id"], fresh)
+    if kind == "delete_account":
+        model.add_inbox(user, model.accounts[user])
+    return response
+
+
+def _revoked_requests(todo: str, list_id: str, email: str) -> list[tuple[str, str, object]]:
+    """Every kind of request, reads and writes, aimed at things that exist (or did)."""
+    return [
+        ("GET", "/api/v1/todos", None),
+        ("GET", f"/api/v1/todos/{todo}", None),
+        ("PATCH", f"/api/v1/todos/{todo}", {"title": "by a revoked token"}),
+        ("DELETE", f"/api/v1/todos/{todo}", None),
+        ("POST", "/api/v1/todos", {"title": "by a revoked token", "list_id": list_id}),
+        ("GET", "/api/v1/lists", None),
+        ("GET", f"/api/v1/lists/{list_id}", None),
+        ("POST", "/api/v1/lists", {"name": "by a revoked token"}),
+        ("PATCH", f"/api/v1/lists/{list_id}", {"name": "by a revoked token"}),
+        ("DELETE", f"/api/v1/lists/{list_id}", None),
+        ("GET", f"/api/v1/lists/{list_id}/members", None),
+        ("POST", f"/api/v1/lists/{list_id}/members", {"email": email, "role": "owner"}),
+        ("GET", "/api/v1/users/me", None),
+        ("PATCH", "/api/v1/users/me", {"display_name": "by a revoked token"}),
+        ("POST", "/api/v1/auth/logout", None),
+        ("POST", "/api/v1/users/me/password", {"current_password": "x", "new_password": "y" * 8}),
+        ("DELETE", "/api/v1/users/me", {"password": PASSWORD}),
+    ]
+
+
+async def _revoked_step(
+    http: httpx.AsyncClient, model: Model, user: int, pick: int, other: int
+) -> httpx.Response:
+    """A request with a token that ended: 401 (as an invalid token), and the model stays as
+    it is: a read tells nothing, a write changes nothing."""
+    if not model.revoked:
+        return await run_step(http, model, 0, (user, "lists", 0, 0, 0))
+    headers = model.revoked[pick % len(model.revoked)]
+    todo = _pick(model.every_todo, pick) or str(uuid4())
+    list_id = _pick(model.every_list, other) or str(uuid4())
+    requests = _revoked_requests(todo, list_id, model.accounts[user].email)
+    method, url, body = requests[(pick + other) % len(requests)]
+    response = await http.request(method, url, json=body, headers=headers)
+    _expect(response, 401)
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     return response
 
 

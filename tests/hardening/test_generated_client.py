@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.support import PASSWORD, TEST_KEY, unique_email
+from api.support import NEW_PASSWORD, PASSWORD, TEST_KEY, unique_email
 from sqldb import unavailable
 
 from .servers import running_service
@@ -79,7 +79,11 @@ async def test_a_generated_client_walks_the_life_of_a_todo(importable: Path) -> 
         _generate(document, importable)
         models = _load("models")
         generated_client = _load("client")
-        users = _api("users", "register_user", "issue_token", "get_me")
+        users = _api(
+            "users",
+            *("register_user", "issue_token", "get_me", "update_me"),
+            *("change_password", "log_out", "delete_me"),
+        )
         todos = _api("todos", "create_todo", "list_todos", "get_todo", "update_todo", "delete_todo")
         lists = _api(
             "lists",
@@ -113,6 +117,7 @@ async def test_a_generated_client_walks_the_life_of_a_todo(importable: Path) -> 
             assert me.id == registered.parsed.id
             await _walk_todos(client, todos, models)
             await _walk_lists(client, lists, todos, models, me, other)
+            await _walk_account(base, client, users, models, me)
 
 
 async def _walk_todos(client: Any, todos: ModuleType, models: ModuleType) -> None:
@@ -272,3 +277,63 @@ async def _walk_lists(
     assert deleted.status_code == 204
     gone = await todos.get_todo.asyncio_detailed(todo.id, client=client)
     assert gone.status_code == 404
+
+
+async def _walk_account(
+    base: str, client: Any, users: ModuleType, models: ModuleType, me: Any
+) -> None:
+    """A rename against the version read and one against a stale one; a password change
+    ends the token; a new one logs out; the next deletes the account."""
+    generated_client = _load("client")
+    read = await users.get_me.asyncio_detailed(client=client)
+    assert read.headers["ETag"] == '"1"'
+    renamed = await users.update_me.asyncio_detailed(
+        client=client, body=models.UserPatch(display_name=" Ada "), if_match=read.headers["ETag"]
+    )
+    assert renamed.status_code == 200
+    assert isinstance(renamed.parsed, models.UserOut)
+    assert (renamed.parsed.display_name, renamed.parsed.version) == ("Ada", 2)
+    assert renamed.headers["ETag"] == '"2"'
+    stale = await users.update_me.asyncio_detailed(
+        client=client, body=models.UserPatch(display_name=None), if_match=read.headers["ETag"]
+    )
+    assert stale.status_code == 412
+    assert isinstance(stale.parsed, models.Problem)
+
+    wrong = await users.change_password.asyncio_detailed(
+        client=client,
+        body=models.PasswordChange(current_password="not it", new_password=NEW_PASSWORD),
+    )
+    assert wrong.status_code == 401
+    assert isinstance(wrong.parsed, models.Problem)
+    changed = await users.change_password.asyncio_detailed(
+        client=client,
+        body=models.PasswordChange(current_password=PASSWORD, new_password=NEW_PASSWORD),
+    )
+    assert changed.status_code == 204
+    ended = await users.get_me.asyncio_detailed(client=client)
+    assert ended.status_code == 401
+    assert isinstance(ended.parsed, models.Problem)
+
+    async def logged_in() -> Any:
+        async with generated_client.Client(base_url=base) as anonymous:
+            token = await users.issue_token.asyncio(
+                client=anonymous,
+                body=models.BodyIssueToken(username=me.email, password=NEW_PASSWORD),
+            )
+        assert isinstance(token, models.TokenOut)
+        return generated_client.AuthenticatedClient(base_url=base, token=token.access_token)
+
+    async with await logged_in() as session:
+        assert (await users.log_out.asyncio_detailed(client=session)).status_code == 204
+        assert (await users.log_out.asyncio_detailed(client=session)).status_code == 401
+    async with await logged_in() as session:
+        refused = await users.delete_me.asyncio_detailed(
+            client=session, body=models.AccountDeletion(password=PASSWORD)
+        )
+        assert refused.status_code == 401
+        deleted = await users.delete_me.asyncio_detailed(
+            client=session, body=models.AccountDeletion(password=NEW_PASSWORD)
+        )
+        assert deleted.status_code == 204
+        assert (await users.get_me.asyncio_detailed(client=session)).status_code == 401

@@ -1,8 +1,10 @@
 """Property: whatever three users do with todos and shared lists (sharing, role changes,
-removals, moves, deletions, aimed at anything any of them ever saw), every status is the one
-the membership model predicts, and no response names a list or todo the caller is not a
-member of at that moment. On the memory adapter, with shrinking; the same steps run against a
-two-worker PostgreSQL server in test_sharing_concurrency."""
+removals, moves, deletions, aimed at anything any of them ever saw) and with their accounts
+(logging out, changing the password, deleting the account and registering again), every
+status is the one the membership model predicts, no response names a list or todo the caller
+is not a member of at that moment, and a token that ended never reads or writes (401, and
+the model, which later steps check, stays as it was). On the memory adapter, with shrinking;
+the same steps run against a two-worker PostgreSQL server in test_sharing_concurrency."""
 
 import asyncio
 

@@ -43,8 +43,15 @@ ANSWER_BOUND = CONNECT_TIMEOUT * 2 + 3.0
 
 
 def _token() -> str:
+    """A genuine token: whether its session is current is then the database's to say."""
     now = datetime.now(UTC)
-    claims = {"sub": str(uuid4()), "iat": now, "exp": now + timedelta(minutes=5)}
+    claims = {
+        "sub": str(uuid4()),
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        "jti": uuid4().hex,
+        "cv": 1,
+    }
     return jwt.encode(claims, TEST_KEY, algorithm="HS256")
 
 

@@ -31,9 +31,10 @@ from todo_api import create_app
 from todo_domain import new_id
 from todo_sql import create_engine, metadata
 from todo_sql.errors import is_constraint_violation
-from todo_sql.migrations import alembic_config, current, downgrade, heads, upgrade
+from todo_sql.migrations import alembic_config, current, downgrade, upgrade
 
 BEFORE = "0002"  # the revision below shared lists
+LISTS = "0003"
 PRIORITY_NAMES = {1: "low", 2: "normal", 3: "high"}
 START = datetime(2024, 5, 1, 9, 30, 15, 250_001, tzinfo=UTC)
 
@@ -323,7 +324,7 @@ async def test_the_upgrade_leaves_the_users_and_failed_logins_as_stored(url: str
     before = await run(url, stored_rows)
     assert len(before["users"]) == len(USERS)
     assert len(before["login_failures"]) == 1
-    upgrade(url)
+    upgrade(url, LISTS)
     after = await run(url, stored_rows)
     assert after["users"] == before["users"]
     assert after["login_failures"] == before["login_failures"]
@@ -333,7 +334,7 @@ async def test_the_upgrade_keeps_the_constraints_of_the_tables_it_rebuilds(url: 
     """SQLite rebuilds `todos` and `tags` to alter them: their CHECKs come along, and the tables
     around them stay as they were."""
     before = await run(url, schema)
-    upgrade(url)
+    upgrade(url, LISTS)
     after = await run(url, schema)
     for table in ("todos", "tags"):
         assert after[table]["checks"] == before[table]["checks"], table
@@ -640,10 +641,11 @@ async def test_a_downgrade_that_would_lose_lists_is_refused_and_changes_nothing(
     """Refused before any change, so on MariaDB too (whose DDL commits at once, so that a
     refusal found halfway down could not take back what was done by then)."""
     await run(migrated, setting)
+    downgrade(migrated, LISTS)  # the revisions after lists come down; lists themselves refuse
     before = await run(migrated, both)
     with pytest.raises(RuntimeError, match=f"cannot downgrade below revision 0003.*{reason}"):
         downgrade(migrated, BEFORE)
-    assert current(migrated) == heads(migrated)
+    assert current(migrated) == {LISTS}
     after = await run(migrated, both)
     assert after[1] == before[1]
     assert after[0] == before[0]

@@ -1,6 +1,7 @@
-"""PostgreSQL's plan of a page across lists: each list's todos are walked in the order of its
+"""PostgreSQL's plans. A page across lists: each list's todos are walked in the order of its
 sort index, and only up to a page of them, whatever the number of todos in the list; with a
-tag filter too (the regression: the tag probe became a join that read every todo of a list)."""
+tag filter too (the regression: the tag probe became a join that read every todo of a list).
+Whether a token is current (every authenticated request asks): two primary-key lookups."""
 
 import json
 from collections.abc import Iterator
@@ -106,3 +107,43 @@ async def test_a_page_walks_each_lists_sort_index_and_stops(
     # each walk (EXPLAIN counts per loop) stops after a page of matches: far fewer rows
     # than the Inbox holds
     assert walk["Actual Rows"] + walk.get("Rows Removed by Filter", 0) < TODOS_IN_THE_INBOX / 4
+
+
+# Set-based: 10,000 users, each with an ended session.
+SESSIONS_SEED = [
+    """INSERT INTO users (id, email, password_hash, created_at)
+       SELECT gen_random_uuid(), 'u' || n || '@x.io', 'h', now()
+       FROM generate_series(1, 10000) n""",
+    """INSERT INTO ended_sessions (token_id, user_id, expires_at)
+       SELECT 'token-' || row_number() OVER (), id, now() + interval '1 hour' FROM users""",
+    "ANALYZE",
+]
+
+
+async def test_whether_a_token_is_current_is_two_primary_key_lookups() -> None:
+    async with sql_factory("postgresql") as sql:
+        compiled = statements.IS_CURRENT.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[no-untyped-call]
+        async with sql.engine.connect() as connection:
+            for seed in SESSIONS_SEED:
+                await connection.execute(text(seed))
+            await connection.commit()
+            user_id = (
+                await connection.execute(text("SELECT min(user_id::text) FROM ended_sessions"))
+            ).scalar_one()
+            params = {"user_id": UUID(user_id), "credentials_version": 1, "token_id": "token-7"}
+            await connection.execute(text("SET plan_cache_mode = force_generic_plan"))
+            raw = await connection.get_raw_connection()
+            rows = await raw.driver_connection.fetch(  # type: ignore[union-attr]
+                "EXPLAIN (ANALYZE, FORMAT JSON) " + str(compiled),
+                *[params[name] for name in compiled.positiontup or ()],
+            )
+            await connection.rollback()
+    document = rows[0][0]
+    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+    reads = [node for node in nodes(plan) if "Relation Name" in node]
+    assert {node["Relation Name"]: node.get("Index Name") for node in reads} == {
+        "users": "pk_users",
+        "ended_sessions": "pk_ended_sessions",
+    }
+    assert {node["Node Type"] for node in reads} <= {"Index Scan", "Index Only Scan"}
+    assert all(node["Actual Rows"] <= 1 for node in reads)

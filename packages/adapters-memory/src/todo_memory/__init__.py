@@ -3,6 +3,7 @@
 from todo_memory.repositories import (
     MemoryLoginFailureRepository,
     MemoryMembershipRepository,
+    MemorySessionRepository,
     MemoryTodoListRepository,
     MemoryTodoRepository,
     MemoryUserRepository,
@@ -13,6 +14,7 @@ from todo_memory.unit_of_work import MemoryUnitOfWork, MemoryUnitOfWorkFactory
 __all__ = [
     "MemoryLoginFailureRepository",
     "MemoryMembershipRepository",
+    "MemorySessionRepository",
     "MemoryStore",
     "MemoryTodoListRepository",
     "MemoryTodoRepository",

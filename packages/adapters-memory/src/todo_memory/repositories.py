@@ -14,6 +14,7 @@ from todo_domain import (
     Page,
     PageRequest,
     Role,
+    Session,
     Sort,
     Todo,
     TodoAccess,
@@ -25,7 +26,7 @@ from todo_domain import (
     page_of_todos,
 )
 from todo_memory.ordering import comes_after, sort_todos
-from todo_memory.store import LoginFailure
+from todo_memory.store import EndedSession, EndedSessions, LoginFailure
 from todo_memory.transaction import Transaction
 
 
@@ -87,6 +88,69 @@ class MemoryUserRepository:
 
     async def get_by_email(self, email: str) -> User | None:
         return self._tx.user_by_email(email)
+
+    async def update(self, user: User, *, expected_version: int) -> None:
+        current = self._tx.user(user.id)
+        if current is None:
+            raise NotFound("user")
+        if current.version != expected_version:
+            raise VersionConflict(expected_version, current.version)
+        # as the SQL UPDATE, which sets these columns only
+        self._tx.put_user(
+            replace(
+                current,
+                display_name=user.display_name,
+                password_hash=user.password_hash,
+                credentials_version=user.credentials_version,
+                version=user.version,
+            )
+        )
+
+    async def delete(self, user_id: UUID) -> bool:
+        if self._tx.user(user_id) is None:
+            return False
+        self._tx.delete_user(user_id)
+        return True
+
+    async def hold(self, user_id: UUID) -> User | None:
+        self._tx.hold_user(user_id)
+        return self._tx.user(user_id)
+
+
+class MemorySessionRepository:
+    def __init__(self, transaction: Transaction) -> None:
+        self._tx = transaction
+
+    async def end(self, session: Session) -> None:
+        if self._tx.user(session.user_id) is None:  # as the SQL foreign key to users
+            raise NotFound("user")
+        ended = EndedSession(session.user_id, session.expires_at)
+
+        def end(sessions: EndedSessions) -> EndedSessions:
+            # as the SQL insert that skips a token ended already: the first one stays
+            return (
+                sessions if session.token_id in sessions else {**sessions, session.token_id: ended}
+            )
+
+        self._tx.change_ended_sessions(end, session.user_id)
+
+    async def is_current(self, session: Session) -> bool:
+        user = self._tx.user(session.user_id)
+        return (
+            user is not None
+            and user.credentials_version == session.credentials_version
+            and session.token_id not in self._tx.ended_sessions()
+        )
+
+    async def prune(self, before: datetime) -> int:
+        def expired(ended: EndedSession) -> bool:
+            return ended.expires_at < before
+
+        count = sum(1 for ended in self._tx.ended_sessions().values() if expired(ended))
+        self._tx.change_ended_sessions(
+            lambda sessions: {t: e for t, e in sessions.items() if not expired(e)}
+        )
+        return count
 
 
 class MemoryLoginFailureRepository:
@@ -231,3 +295,7 @@ class MemoryMembershipRepository:
             for membership in self._tx.all_memberships()
             if membership.list_id == list_id and membership.role is Role.OWNER
         )
+
+    async def of_user(self, user_id: UUID) -> list[Membership]:
+        mine = [m for m in self._tx.all_memberships() if m.user_id == user_id]
+        return sorted(mine, key=lambda membership: membership.list_id)  # as the SQL ORDER BY

@@ -15,6 +15,17 @@ class LoginFailure:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class EndedSession:
+    """A signed-out token, remembered until it expires (the SQL table `ended_sessions`)."""
+
+    user_id: UUID
+    expires_at: datetime
+
+
+EndedSessions = dict[str, EndedSession]  # by the token's id
+
+
 @dataclass
 class MemoryStore:
     todos: dict[UUID, Todo] = field(default_factory=dict)
@@ -23,3 +34,4 @@ class MemoryStore:
     login_failures: list[LoginFailure] = field(default_factory=list)
     lists: dict[UUID, TodoList] = field(default_factory=dict)
     memberships: dict[MemberKey, Membership] = field(default_factory=dict)
+    ended_sessions: EndedSessions = field(default_factory=dict)

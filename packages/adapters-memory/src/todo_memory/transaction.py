@@ -19,10 +19,16 @@ from todo_domain import (
     User,
     VersionConflict,
 )
-from todo_memory.store import LoginFailure, MemberKey, MemoryStore
+from todo_memory.store import (
+    EndedSessions,
+    LoginFailure,
+    MemberKey,
+    MemoryStore,
+)
 
 FailureChange = Callable[[list[LoginFailure]], list[LoginFailure]]
-Versioned = Todo | TodoList  # what is stored by compare-and-set
+SessionChange = Callable[[EndedSessions], EndedSessions]
+Versioned = Todo | TodoList | User  # what is stored by compare-and-set
 
 
 class Transaction:
@@ -31,6 +37,13 @@ class Transaction:
         self._todos: dict[UUID, Todo | None] = {}  # None: deleted here
         self._todo_base_versions: dict[UUID, int | None] = {}  # None: absent when first written
         self._new_users: dict[UUID, User] = {}
+        self._users: dict[UUID, User | None] = {}  # changed here; None: deleted here
+        self._user_base_versions: dict[UUID, int | None] = {}  # None: absent when first written
+        # Users held here: their committed version and memberships when first held.
+        self._held_users: dict[UUID, tuple[int, frozenset[MemberKey]]] = {}
+        # Applied in order over the committed ones, as the login failures' changes are.
+        self._session_changes: list[SessionChange] = []
+        self._session_users: set[UUID] = set()  # whose sessions were ended here
         # Applied in order over whatever is committed (at commit: over the store as it is
         # then), as the SQL adapter's inserts and deletes are.
         self._failure_changes: list[FailureChange] = []
@@ -75,19 +88,70 @@ class Transaction:
 
     # --- users ---------------------------------------------------------------------------
     def user(self, user_id: UUID) -> User | None:
+        if user_id in self._users:
+            return self._users[user_id]
         return self._new_users.get(user_id) or self._store.users.get(user_id)
 
     def user_by_email(self, email: str) -> User | None:
         for user in self._new_users.values():
             if user.email == email:
-                return user
+                return self.user(user.id)
         user_id = self._store.user_ids_by_email.get(email)
-        return None if user_id is None else self._store.users[user_id]
+        return None if user_id is None else self.user(user_id)
 
     def add_user(self, user: User) -> None:
         if self.user_by_email(user.email) is not None or self.user(user.id) is not None:
             raise Conflict("e-mail already registered")
         self._new_users[user.id] = user
+
+    def put_user(self, user: User) -> None:
+        self._remember_user_base(user.id)
+        self._users[user.id] = user
+
+    def delete_user(self, user_id: UUID) -> None:
+        """The user and, as the SQL foreign keys' ON DELETE CASCADE, their memberships, their
+        Inbox (with its memberships and todos) and their ended sessions: those there at
+        commit."""
+        self._remember_user_base(user_id)
+        self._users[user_id] = None
+        for membership in self.all_memberships():
+            if membership.user_id == user_id:
+                self.delete_membership((membership.list_id, user_id))
+        for todo_list in self.all_lists():
+            if todo_list.inbox_of == user_id:
+                self.delete_list(todo_list.id)
+
+    def _remember_user_base(self, user_id: UUID) -> None:
+        if user_id not in self._user_base_versions:
+            committed = self._store.users.get(user_id)
+            self._user_base_versions[user_id] = None if committed is None else committed.version
+
+    def hold_user(self, user_id: UUID) -> None:
+        """Commit fails unless the user, and the lists they are a member of, are still as
+        committed now (the SQL adapter's row lock makes a change, a deletion or a new
+        membership of the user wait instead)."""
+        committed = self._store.users.get(user_id)
+        if committed is not None and user_id not in self._held_users:
+            self._held_users[user_id] = (committed.version, self._committed_keys_of(user_id))
+
+    def _committed_keys_of(self, user_id: UUID) -> frozenset[MemberKey]:
+        return frozenset(key for key in self._store.memberships if key[1] == user_id)
+
+    # --- ended sessions ------------------------------------------------------------------
+    def ended_sessions(self) -> EndedSessions:
+        return self._changed_sessions(self._store.ended_sessions)
+
+    def change_ended_sessions(self, change: SessionChange, user_id: UUID | None = None) -> None:
+        """`user_id`: whose session the change ends (checked at commit, as the SQL foreign
+        key is)."""
+        self._session_changes.append(change)
+        if user_id is not None:
+            self._session_users.add(user_id)
+
+    def _changed_sessions(self, sessions: EndedSessions) -> EndedSessions:
+        for change in self._session_changes:
+            sessions = change(sessions)
+        return sessions
 
     # --- login failures ------------------------------------------------------------------
     def login_failures(self) -> list[LoginFailure]:
@@ -171,8 +235,31 @@ class Transaction:
             store.users[user.id] = user
             store.user_ids_by_email[user.email] = user.id
         store.login_failures = self._changed_failures(store.login_failures)
+        store.ended_sessions = self._changed_sessions(store.ended_sessions)
         self._apply_sharing()
+        self._apply_users()
         self._forget()
+
+    def _apply_users(self) -> None:
+        store = self._store
+        for user_id, user in self._users.items():
+            if user is not None:
+                store.users[user_id] = user
+                continue
+            gone = store.users.pop(user_id, None)
+            if gone is None:
+                continue
+            del store.user_ids_by_email[gone.email]
+            # the cascade, also over rows another unit of work committed meanwhile
+            for key in [key for key in store.memberships if key[1] == user_id]:
+                del store.memberships[key]
+            for inbox in [i for i in store.lists.values() if i.inbox_of == user_id]:
+                self._cascade_list(inbox.id)
+            store.ended_sessions = {
+                token: ended
+                for token, ended in store.ended_sessions.items()
+                if ended.user_id != user_id
+            }
 
     def _apply_sharing(self) -> None:
         store = self._store
@@ -180,17 +267,22 @@ class Transaction:
             if todo_list is not None:
                 store.lists[list_id] = todo_list
                 continue
-            store.lists.pop(list_id, None)
-            # the cascade, also over rows another unit of work committed meanwhile
-            for key in [key for key in store.memberships if key[0] == list_id]:
-                del store.memberships[key]
-            for todo_id in [t.id for t in store.todos.values() if t.list_id == list_id]:
-                del store.todos[todo_id]
+            self._cascade_list(list_id)
         for key, membership in self._memberships.items():
             if membership is None:
                 store.memberships.pop(key, None)
             else:
                 store.memberships[key] = membership
+
+    def _cascade_list(self, list_id: UUID) -> None:
+        """The list, and, also over rows another unit of work committed meanwhile, its
+        memberships and todos."""
+        store = self._store
+        store.lists.pop(list_id, None)
+        for key in [key for key in store.memberships if key[0] == list_id]:
+            del store.memberships[key]
+        for todo_id in [t.id for t in store.todos.values() if t.list_id == list_id]:
+            del store.todos[todo_id]
 
     def rollback(self) -> None:
         self._forget()
@@ -200,10 +292,13 @@ class Transaction:
         for user in self._new_users.values():
             if user.email in self._store.user_ids_by_email or user.id in self._store.users:
                 raise Conflict("e-mail already registered")
+        _check_versions("user", self._user_base_versions, self._store.users, self._users)
+        self._check_held_users()
         self._check_lists_still_current()
         self._check_memberships_still_current()
         self._check_held_memberships()
         self._check_todo_lists()
+        self._check_session_users()
 
     def _check_lists_still_current(self) -> None:
         _check_versions("list", self._list_base_versions, self._store.lists, self._lists)
@@ -240,6 +335,20 @@ class Transaction:
                 raise NotFound("list")  # no longer a member: the list is gone for them
             raise Forbidden("the member's role changed meanwhile")
 
+    def _check_held_users(self) -> None:
+        for user_id, (version, keys) in self._held_users.items():
+            committed = self._store.users.get(user_id)
+            if committed is None:
+                raise NotFound("user")
+            if committed.version != version or not self._committed_keys_of(user_id) <= keys:
+                # changed, or a member of another list meanwhile: what was read is stale
+                raise VersionConflict(version, committed.version)
+
+    def _check_session_users(self) -> None:
+        for user_id in self._session_users:
+            if self.user(user_id) is None:  # as the SQL foreign key to users
+                raise NotFound("user")
+
     def _check_todo_lists(self) -> None:
         for todo in self._todos.values():
             # as the SQL foreign key to lists (and the SQL adapter's message)
@@ -250,6 +359,11 @@ class Transaction:
         self._todos.clear()
         self._todo_base_versions.clear()
         self._new_users.clear()
+        self._users.clear()
+        self._user_base_versions.clear()
+        self._held_users.clear()
+        self._session_changes.clear()
+        self._session_users.clear()
         self._failure_changes.clear()
         self._lists.clear()
         self._list_base_versions.clear()

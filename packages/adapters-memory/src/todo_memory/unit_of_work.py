@@ -4,6 +4,7 @@ from typing import Self
 from todo_memory.repositories import (
     MemoryLoginFailureRepository,
     MemoryMembershipRepository,
+    MemorySessionRepository,
     MemoryTodoListRepository,
     MemoryTodoRepository,
     MemoryUserRepository,
@@ -22,6 +23,7 @@ class MemoryUnitOfWork:
         self.login_failures = MemoryLoginFailureRepository(self._tx)
         self.lists = MemoryTodoListRepository(self._tx)
         self.memberships = MemoryMembershipRepository(self._tx)
+        self.sessions = MemorySessionRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         return self

@@ -4,17 +4,15 @@ Public: `create_engine`, `ping`, `SqlUnitOfWorkFactory`, `SqlUnitOfWork`, `metad
 Alembic) and, in `todo_sql.migrations`, the Alembic helpers. Records stay inside.
 """
 
+from todo_sql.accounts import SqlSessionRepository, SqlUserRepository
 from todo_sql.engine import create_engine, ping
 from todo_sql.records import metadata
-from todo_sql.repositories import (
-    SqlLoginFailureRepository,
-    SqlTodoRepository,
-    SqlUserRepository,
-)
+from todo_sql.repositories import SqlLoginFailureRepository, SqlTodoRepository
 from todo_sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 
 __all__ = [
     "SqlLoginFailureRepository",
+    "SqlSessionRepository",
     "SqlTodoRepository",
     "SqlUnitOfWork",
     "SqlUnitOfWorkFactory",

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid5
 
-from todo_domain import Member, Priority, Role, Status, Todo, TodoList, User
+from todo_domain import Member, Membership, Priority, Role, Session, Status, Todo, TodoList, User
 from todo_sql.records import TagRecord, TodoRecord, TodoTagRecord, UserRecord
 
 _STATUS = {status.value: status for status in Status}
@@ -104,13 +104,15 @@ def tagging_arrays(todo: Todo) -> dict[str, Any]:
 
 def user_from_row(row: Sequence[Any]) -> User:
     """`row` holds the columns of `statements.USER_COLUMNS`, in that order."""
-    user_id, email, password_hash, display_name, created_at = row
+    user_id, email, password_hash, display_name, created_at, version, credentials_version = row
     return User(
         id=user_id,
         email=email,
         password_hash=password_hash,
         display_name=display_name,
         created_at=created_at,
+        version=version,
+        credentials_version=credentials_version,
     )
 
 
@@ -121,6 +123,35 @@ def user_values(user: User) -> dict[str, Any]:
         "password_hash": user.password_hash,
         "display_name": user.display_name,
         "created_at": user.created_at,
+        "version": user.version,
+        "credentials_version": user.credentials_version,
+    }
+
+
+def user_changes(user: User) -> dict[str, Any]:
+    """The columns a stored change of `user` sets (`statements.UPDATE_USER`)."""
+    return {
+        "display_name": user.display_name,
+        "password_hash": user.password_hash,
+        "credentials_version": user.credentials_version,
+        "version": user.version,
+    }
+
+
+def session_values(session: Session) -> dict[str, Any]:
+    return {
+        "token_id": session.token_id,
+        "user_id": session.user_id,
+        "expires_at": session.expires_at,
+    }
+
+
+def session_params(session: Session) -> dict[str, Any]:
+    """The parameters of `statements.IS_CURRENT`."""
+    return {
+        "user_id": session.user_id,
+        "credentials_version": session.credentials_version,
+        "token_id": session.token_id,
     }
 
 
@@ -139,6 +170,12 @@ def list_values(todo_list: TodoList) -> dict[str, Any]:
         "updated_at": todo_list.updated_at,
         "version": todo_list.version,
     }
+
+
+def membership_from_row(row: Sequence[Any]) -> Membership:
+    """`row`: the list's id, the user's id and the role (`statements.MEMBERSHIPS_OF_USER`)."""
+    list_id, user_id, value = row
+    return Membership(list_id, user_id, _ROLE[value])
 
 
 def member_from_row(row: Sequence[Any]) -> Member:
@@ -184,6 +221,8 @@ def user_from_record(record: UserRecord) -> User:
         password_hash=record.password_hash,
         display_name=record.display_name,
         created_at=record.created_at,
+        version=record.version,
+        credentials_version=record.credentials_version,
     )
 
 

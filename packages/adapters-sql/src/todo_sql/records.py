@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     column,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -41,6 +42,7 @@ NAMING_CONVENTION = {
 # A lower-cased title is at most twice as long: only U+0130 lower-cases to two characters.
 TITLE_LOWER_MAX = 2 * rules.TITLE_MAX
 PASSWORD_HASH_MAX = 255
+TOKEN_ID_MAX = 64  # a token's `jti`: 22 characters as the API makes them
 
 # MariaDB/MySQL: compare text by code point (utf8mb4_bin), as Python and PostgreSQL do. The
 # default collation folds case and accents, which would make "a@x.io" equal "A@x.io" in
@@ -74,6 +76,8 @@ class UserRecord(Base):
         CheckConstraint(
             _length_between("display_name", 1, rules.DISPLAY_NAME_MAX), name="display_name_length"
         ),
+        CheckConstraint("version >= 1", name="version"),
+        CheckConstraint("credentials_version >= 1", name="credentials_version"),
         MYSQL_TABLE_OPTIONS,
     )
 
@@ -82,6 +86,10 @@ class UserRecord(Base):
     password_hash: Mapped[str] = mapped_column(String(PASSWORD_HASH_MAX))
     display_name: Mapped[str | None] = mapped_column(String(rules.DISPLAY_NAME_MAX))
     created_at: Mapped[datetime]
+    # Every stored change of the user is a new version; a password change is also a new
+    # credentials version, which every token issued before no longer carries.
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    credentials_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
 class ListRecord(Base):
@@ -226,6 +234,21 @@ class LoginFailureRecord(Base):
     failed_at: Mapped[datetime]
 
 
+class EndedSessionRecord(Base):
+    """A token signed out before it expires, remembered until then (older ones are pruned).
+    The token's id (`jti`) is random, so it is the key."""
+
+    __tablename__ = "ended_sessions"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    token_id: Mapped[str] = mapped_column(String(TOKEN_ID_MAX), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # pruning goes by it
+
+
 todo_tags = cast(Table, TodoTagRecord.__table__)
 lists = cast(Table, ListRecord.__table__)
 memberships = cast(Table, MembershipRecord.__table__)
+ended_sessions = cast(Table, EndedSessionRecord.__table__)

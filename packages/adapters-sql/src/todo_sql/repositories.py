@@ -21,7 +21,6 @@ from todo_domain import (
     TodoAccess,
     TodoFilter,
     TodoList,
-    User,
     VersionConflict,
     new_id,
     page_of_lists,
@@ -33,14 +32,13 @@ from todo_sql.mapping import (
     list_from_row,
     list_values,
     member_from_row,
+    membership_from_row,
     role_from_value,
     tag_values,
     tagging_arrays,
     todo_from_row,
     todo_tag_values,
     todo_values,
-    user_from_row,
-    user_values,
 )
 
 if TYPE_CHECKING:
@@ -131,7 +129,7 @@ class SqlTodoRepository:
                 {**values, "b_id": todo.id, "b_expected_version": expected_version},
             )
             if result.rowcount != 1:
-                await _lost(
+                await lost_compare_and_set(
                     uow, sql.VERSION_OF_TODO, {"todo_id": todo.id}, expected_version, "todo"
                 )
             # The tags again, under the todo's list (another one, after a move).
@@ -146,7 +144,7 @@ class SqlTodoRepository:
         return bool(result.rowcount)
 
 
-async def _lost(
+async def lost_compare_and_set(
     uow: "SqlUnitOfWork",
     version_of: Select[Any],
     params: dict[str, Any],
@@ -169,25 +167,6 @@ async def _insert_tags(uow: "SqlUnitOfWork", todo: Todo) -> None:
     else:
         await uow.write(sql.INSERT_TAGS[uow.dialect], tag_values(todo))
         await uow.write(sql.INSERT_TODO_TAGS, todo_tag_values(todo))
-
-
-class SqlUserRepository:
-    def __init__(self, uow: "SqlUnitOfWork") -> None:
-        self._uow = uow
-
-    async def add(self, user: User) -> None:
-        with domain_errors("e-mail already registered"):
-            result = await self._uow.write(sql.INSERT_USER[self._uow.dialect], user_values(user))
-        if result.rowcount == 0:
-            raise Conflict("e-mail already registered")
-
-    async def get(self, user_id: UUID) -> User | None:
-        rows = await self._uow.read(sql.GET_USER, {"user_id": user_id})
-        return user_from_row(rows[0]) if rows else None
-
-    async def get_by_email(self, email: str) -> User | None:
-        rows = await self._uow.read(sql.GET_USER_BY_EMAIL, {"email": email})
-        return user_from_row(rows[0]) if rows else None
 
 
 class SqlLoginFailureRepository:
@@ -275,7 +254,9 @@ class SqlTodoListRepository:
             )
             if result.rowcount != 1:
                 params = {"list_id": todo_list.id}
-                await _lost(uow, sql.VERSION_OF_LIST, params, expected_version, "list")
+                await lost_compare_and_set(
+                    uow, sql.VERSION_OF_LIST, params, expected_version, "list"
+                )
 
     async def delete(self, list_id: UUID) -> bool:
         """The memberships first, then the list (its todos and tags by the cascade). A todo
@@ -342,3 +323,7 @@ class SqlMembershipRepository:
     async def count_owners(self, list_id: UUID) -> int:
         rows = await self._uow.read(sql.COUNT_OWNERS, {"list_id": list_id})
         return int(rows[0][0])
+
+    async def of_user(self, user_id: UUID) -> list[Membership]:
+        rows = await self._uow.read(sql.MEMBERSHIPS_OF_USER, {"user_id": user_id})
+        return [membership_from_row(row) for row in rows]

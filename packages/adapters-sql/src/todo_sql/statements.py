@@ -41,6 +41,7 @@ from todo_sql.records import (
     TagRecord,
     TodoRecord,
     UserRecord,
+    ended_sessions,
     lists,
     memberships,
     todo_tags,
@@ -72,6 +73,8 @@ USER_COLUMNS = (
     users.c.password_hash,
     users.c.display_name,
     users.c.created_at,
+    users.c.version,
+    users.c.credentials_version,
 )
 """The order `mapping.user_from_row` reads."""
 
@@ -344,8 +347,8 @@ def _insert_ignoring_duplicates(dialect: str, table: Any, *, index: list[str] | 
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=index)
     if dialect == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing(index_elements=index)
-    statement = mysql.insert(table)
-    return statement.on_duplicate_key_update({"id": table.c.id})
+    key = next(iter(table.primary_key.columns))
+    return mysql.insert(table).on_duplicate_key_update({key.name: key})
 
 
 DIALECTS = ("postgresql", "sqlite", "mysql", "mariadb")
@@ -551,9 +554,62 @@ COUNT_OWNERS = select(func.count()).where(
     memberships.c.list_id == bindparam("list_id"), memberships.c.role == Role.OWNER.value
 )
 
+MEMBERSHIPS_OF_USER = (
+    select(memberships.c.list_id, memberships.c.user_id, memberships.c.role)
+    .where(memberships.c.user_id == bindparam("user_id"))
+    .order_by(memberships.c.list_id)
+)
+"""A walk of the (user_id, list_id) index."""
+
+DELETE_MEMBERSHIPS_OF_USER: Delete = delete(memberships).where(
+    memberships.c.user_id == bindparam("user_id")
+)
+"""Run before `DELETE_USER`: see `SqlUserRepository.delete`."""
+
 # --- users -----------------------------------------------------------------------------------
 GET_USER = select(*USER_COLUMNS).where(users.c.id == bindparam("user_id"))
 GET_USER_BY_EMAIL = select(*USER_COLUMNS).where(users.c.email == bindparam("email"))
+
+HOLD_USER = GET_USER.with_for_update()
+"""The user, locked until the transaction ends (`FOR UPDATE`): a change or deletion of the
+row waits, and so does a membership (or ended session) inserted for the user, whose foreign
+key check takes a share lock on it (PostgreSQL's `FOR KEY SHARE` conflicts with `FOR UPDATE`
+alone; InnoDB's shared lock with any exclusive one). SQLite has no row locks: its unit of work
+takes the database's write lock first instead."""
+
+VERSION_OF_USER = select(users.c.version).where(users.c.id == bindparam("user_id"))
+
+UPDATE_USER: Update = update(users).where(
+    users.c.id == bindparam("b_id"), users.c.version == bindparam("b_expected_version")
+)
+"""The compare-and-set; the SET clause comes from the column-named parameters
+(`mapping.user_changes`)."""
+
+DELETE_USER: Delete = delete(users).where(users.c.id == bindparam("user_id"))
+"""The Inbox (with its todos), the memberships and the ended sessions go by ON DELETE
+CASCADE."""
+
+# --- ended sessions --------------------------------------------------------------------------
+INSERT_ENDED_SESSION: dict[str, Insert] = {
+    name: _insert_ignoring_duplicates(name, ended_sessions, index=["token_id"]) for name in DIALECTS
+}
+"""By dialect: a token ended already stays as it was."""
+
+IS_CURRENT: Select[Any] = (
+    select(literal_column("1"))
+    .select_from(users)
+    .where(
+        users.c.id == bindparam("user_id"),
+        users.c.credentials_version == bindparam("credentials_version"),
+        ~exists().where(ended_sessions.c.token_id == bindparam("token_id")),
+    )
+)
+"""A row iff the token is current: two primary-key lookups in one statement, the user's row
+and the absence of the token among the ended ones."""
+
+PRUNE_ENDED_SESSIONS: Delete = delete(ended_sessions).where(
+    ended_sessions.c.expires_at < bindparam("before")
+)
 
 
 # --- login failures --------------------------------------------------------------------------

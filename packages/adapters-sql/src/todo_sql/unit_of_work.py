@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from todo_domain import StorageBusy
+from todo_sql.accounts import SqlSessionRepository, SqlUserRepository
 from todo_sql.driver_reads import DriverReads
 from todo_sql.engine import STATEMENT_TIMEOUT
 from todo_sql.errors import domain_errors, is_busy, unavailable_error
@@ -20,7 +21,6 @@ from todo_sql.repositories import (
     SqlMembershipRepository,
     SqlTodoListRepository,
     SqlTodoRepository,
-    SqlUserRepository,
 )
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ class SqlUnitOfWork:
         self._login_failures = SqlLoginFailureRepository(self)
         self._lists = SqlTodoListRepository(self)
         self._memberships = SqlMembershipRepository(self)
+        self._sessions = SqlSessionRepository(self)
 
     @property
     def todos(self) -> SqlTodoRepository:
@@ -100,6 +101,10 @@ class SqlUnitOfWork:
     @property
     def login_failures(self) -> SqlLoginFailureRepository:
         return self._login_failures
+
+    @property
+    def sessions(self) -> SqlSessionRepository:
+        return self._sessions
 
     @property
     def connection(self) -> AsyncConnection:

@@ -16,6 +16,7 @@ from todo_api.metrics import Metrics
 from todo_api.security import TokenService, signing_key
 from todo_api.settings import Settings
 from todo_domain import (
+    AccountService,
     Clock,
     ListService,
     LoginLimits,
@@ -156,6 +157,10 @@ class Container(containers.DeclarativeContainer):
     login_limits = providers.Singleton(_login_limits, settings)
     login_throttle = providers.Singleton(LoginThrottle, uow_factory, clock, login_limits)
     user_service = providers.Singleton(UserService, uow_factory, hasher, clock, login_throttle)
+    # The same throttle: a wrong current password counts as a failed login of the account.
+    account_service = providers.Singleton(
+        AccountService, uow_factory, hasher, clock, login_throttle
+    )
 
 
 def build_container(settings: Settings) -> Container:

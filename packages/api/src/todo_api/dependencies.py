@@ -16,7 +16,7 @@ from fastapi.security import OAuth2PasswordBearer
 from todo_api.container import Container
 from todo_api.problems import INVALID_TOKEN_CHALLENGE, Unauthorized
 from todo_api.security import InvalidToken, TokenService
-from todo_domain import ListService, TodoService, UserService
+from todo_domain import AccountService, ListService, Session, TodoService, UserService
 
 TOKEN_PATH = "/api/v1/auth/token"
 
@@ -27,10 +27,15 @@ def container_of(request: Request) -> Container:
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """The authenticated user of a request, and the services that act for them."""
+    """The authenticated user of a request (the session their token stands for), and the
+    services that act for them."""
 
-    user_id: UUID
+    session: Session
     _container: Container
+
+    @property
+    def user_id(self) -> UUID:
+        return self.session.user_id
 
     @property
     def todos(self) -> TodoService:
@@ -44,14 +49,23 @@ class Caller:
     def users(self) -> UserService:
         return self._container.user_service()
 
+    @property
+    def accounts(self) -> AccountService:
+        return self._container.account_service()
+
 
 class BearerCaller(OAuth2PasswordBearer):
     """The OAuth2 bearer scheme, resolved all the way to the `Caller`.
 
     The one dependency of an authenticated route: FastAPI solves every node of the graph on
     each request (each node a measurable share of a get by id: bench/README.md), so the user and the
-    services come as one node instead of a chain (header -> token service -> user id, and
-    the service). Being the scheme itself keeps the OpenAPI security declaration."""
+    services come as one node instead of a chain (header -> token service -> session, and
+    the service). Being the scheme itself keeps the OpenAPI security declaration.
+
+    A genuine token is accepted only while its session is current in the storage (not
+    signed out, no password change since, the user not deleted): one lookup a request,
+    never remembered in the process, so an ended token is refused at once by every worker
+    and host. A storage that cannot answer is a 503 (the domain's error), never a 401."""
 
     async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -59,11 +73,21 @@ class BearerCaller(OAuth2PasswordBearer):
             raise Unauthorized("Authentication required: send 'Authorization: Bearer <token>'.")
         container = container_of(request)
         try:
-            return Caller(container.tokens().user_id(token.strip()), container)
+            session = container.tokens().session(token.strip())
         except InvalidToken:
-            raise Unauthorized(
-                "The access token is invalid or has expired.", INVALID_TOKEN_CHALLENGE
-            ) from None
+            raise _invalid_token() from None
+        if not await container.account_service().is_current(session):
+            raise _invalid_token()
+        return Caller(session, container)
+
+
+def _invalid_token() -> Unauthorized:
+    """One answer for a token that is not genuine and one whose session has ended: the
+    client's remedy is the same (log in again)."""
+    return Unauthorized(
+        "The access token is invalid or has expired, or its session has ended; log in again.",
+        INVALID_TOKEN_CHALLENGE,
+    )
 
 
 async def _user_service(request: Request) -> UserService:

@@ -1,5 +1,5 @@
-"""Entity tags of todos and lists: the version, quoted (a strong validator, RFC 9110 section
-8.8.3), and the `If-Match` header that names them."""
+"""Entity tags of todos, lists and users: the version, quoted (a strong validator, RFC 9110
+section 8.8.3), and the `If-Match` header that names them."""
 
 import re
 from collections.abc import Awaitable, Callable
@@ -11,7 +11,7 @@ from todo_api.problems import PreconditionFailed
 
 
 class Versioned(Protocol):
-    """A todo or a list: what carries a version (read-only, as on a frozen entity)."""
+    """A todo, a list or a user: what carries a version (read-only, as on a frozen entity)."""
 
     @property
     def version(self) -> int: ...

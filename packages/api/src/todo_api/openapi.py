@@ -14,7 +14,7 @@ from todo_api.request_id import REQUEST_ID_HEADER
 OPENAPI_URL = "/openapi.json"
 ETAG = {
     "ETag": {
-        "description": "The version of the todo or list, for `If-Match`",
+        "description": "The version of the todo, list or user, for `If-Match`",
         "required": True,
         "schema": {"type": "string"},
     }

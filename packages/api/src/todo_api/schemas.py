@@ -167,6 +167,9 @@ DisplayName = Annotated[
     Field(max_length=rules.DISPLAY_NAME_MAX, description="Trimmed; blank is no name"),
     STORABLE,
 ]
+# A password the caller proves they know: checked, never stored, so no rule but a bound (as
+# the login form's; a longer one is simply wrong).
+CurrentPassword = Annotated[str, Field(min_length=1, max_length=1024), STORABLE]
 ListName = Annotated[
     str,
     Field(
@@ -230,12 +233,32 @@ class UserOut(_Output):
     email: str
     display_name: str | None
     created_at: datetime
+    version: int = Field(
+        description="Increments on every change of the profile or the password; the ETag carries it"
+    )
 
     @classmethod
     def of(cls, user: User) -> Self:
         return cls.model_construct(
-            id=user.id, email=user.email, display_name=user.display_name, created_at=user.created_at
+            id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            created_at=user.created_at,
+            version=user.version,
         )
+
+
+class UserPatch(_Input):
+    display_name: DisplayName | None = Field(description="The new name; null or blank clears it")
+
+
+class PasswordChange(_Input):
+    current_password: CurrentPassword
+    new_password: Password
+
+
+class AccountDeletion(_Input):
+    password: CurrentPassword = Field(description="The account's password, to confirm")
 
 
 class TokenOut(_Output):

@@ -1,5 +1,6 @@
 """The Todo domain: entities, rules, ports and use cases. Standard library only."""
 
+from todo_domain.accounts import AccountService
 from todo_domain.changes import UNSET, NewTodo, TodoChanges, Unset
 from todo_domain.clock import SystemClock
 from todo_domain.entities import (
@@ -10,6 +11,7 @@ from todo_domain.entities import (
     Membership,
     Priority,
     Role,
+    Session,
     Status,
     Todo,
     TodoAccess,
@@ -37,6 +39,7 @@ from todo_domain.ports import (
     LoginFailureRepository,
     MembershipRepository,
     PasswordHasher,
+    SessionRepository,
     TodoListRepository,
     TodoRepository,
     UnitOfWork,
@@ -68,6 +71,7 @@ __all__ = [
     "LIMIT_DEFAULT",
     "LIMIT_MAX",
     "UNSET",
+    "AccountService",
     "Action",
     "AuthenticationFailed",
     "Clock",
@@ -95,6 +99,8 @@ __all__ = [
     "Priority",
     "RecentFailures",
     "Role",
+    "Session",
+    "SessionRepository",
     "Sort",
     "SortKey",
     "SortValue",

@@ -39,6 +39,20 @@ class User:
     password_hash: str
     created_at: datetime
     display_name: str | None = None
+    version: int = 1  # every stored change of the user (profile, password) is a new one
+    credentials_version: int = 1  # a password change is a new one: older tokens stop working
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What a bearer token stands for: the user, the token's own id (`jti`), the credentials
+    it was issued under, and when it expires (UTC). It is current while the user's
+    credentials are still those and the token was not ended (signed out)."""
+
+    user_id: UUID
+    token_id: str
+    credentials_version: int
+    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

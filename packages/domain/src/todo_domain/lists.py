@@ -2,6 +2,7 @@
 `todo_domain.sharing`, and a list nobody can see is `NotFound` to its every stranger."""
 
 import dataclasses
+from datetime import datetime
 from uuid import UUID
 
 from todo_domain import rules
@@ -157,12 +158,18 @@ class ListService:
     async def _store_change(
         self, uow: UnitOfWork, changed: TodoList, current: TodoList
     ) -> TodoList:
-        """`changed` as the list's next version, stored by compare-and-set against `current`."""
-        stamped = dataclasses.replace(
-            changed, updated_at=self._clock.now(), version=current.version + 1
-        )
-        await uow.lists.update(stamped, expected_version=current.version)
-        return stamped
+        return await store_change(uow, changed, current, self._clock.now())
+
+
+async def store_change(
+    uow: UnitOfWork, changed: TodoList, current: TodoList, now: datetime
+) -> TodoList:
+    """`changed` as the list's next version (stamped `now`), stored by compare-and-set
+    against `current`: every change of a list's members is one, so concurrent ones cannot
+    all succeed."""
+    stamped = dataclasses.replace(changed, updated_at=now, version=current.version + 1)
+    await uow.lists.update(stamped, expected_version=current.version)
+    return stamped
 
 
 async def _add_owned(uow: UnitOfWork, todo_list: TodoList, owner_id: UUID) -> None:

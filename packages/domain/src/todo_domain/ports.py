@@ -15,6 +15,7 @@ from todo_domain.entities import (
     Member,
     Membership,
     Role,
+    Session,
     Todo,
     TodoAccess,
     TodoList,
@@ -66,6 +67,30 @@ class UserRepository(Protocol):
     async def get(self, user_id: UUID) -> User | None: ...
 
     async def get_by_email(self, email: str) -> User | None: ...
+
+    async def update(self, user: User, *, expected_version: int) -> None:
+        """Store `user`'s display name, password hash, credentials version and version if the
+        stored user still has `expected_version` (a compare-and-set; the e-mail and creation
+        time never change).
+
+        Raises `VersionConflict` when it moved on and `NotFound` when the user is gone.
+        """
+        ...
+
+    async def delete(self, user_id: UUID) -> bool:
+        """True when the user was deleted, with their Inbox (and its todos), their memberships
+        and their ended sessions; False when there was none. The lists they belonged to stay:
+        deciding what becomes of them is the use case's (`AccountService.delete`)."""
+        ...
+
+    async def hold(self, user_id: UUID) -> User | None:
+        """As `get`, read inside the transaction and held until this unit of work ends: a
+        change or deletion of the user by another unit of work, and a membership added for
+        them, cannot take effect before this one ends (it waits, or this unit of work fails
+        to commit with `VersionConflict`, when the user changed or gained a membership, or
+        `NotFound`, when the user is gone). So a walk over the user's memberships misses
+        none."""
+        ...
 
 
 class TodoListRepository(Protocol):
@@ -132,6 +157,10 @@ class MembershipRepository(Protocol):
 
     async def count_owners(self, list_id: UUID) -> int: ...
 
+    async def of_user(self, user_id: UUID) -> list[Membership]:
+        """Every membership of the user (their Inbox's too), by list id."""
+        ...
+
 
 class LoginFailureRepository(Protocol):
     """Failed password checks, by client address and account, for the `LoginThrottle`."""
@@ -164,6 +193,25 @@ class LoginFailureRepository(Protocol):
         ...
 
 
+class SessionRepository(Protocol):
+    """Which tokens are still good: a token is current while its user exists with the
+    credentials version it was issued under and it was not ended."""
+
+    async def end(self, session: Session) -> None:
+        """The token is refused from now on, until `session.expires_at` (when it expires
+        anyway). Ending it again changes nothing. Raises `NotFound` when the user is gone."""
+        ...
+
+    async def is_current(self, session: Session) -> bool:
+        """True iff the user exists with exactly `session.credentials_version` and the token
+        was not ended."""
+        ...
+
+    async def prune(self, before: datetime) -> int:
+        """Forgets the ended tokens that expired before `before`; how many."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: commits when the block exits cleanly, rolls back when it raises.
 
@@ -186,6 +234,9 @@ class UnitOfWork(Protocol):
 
     @property
     def login_failures(self) -> LoginFailureRepository: ...
+
+    @property
+    def sessions(self) -> SessionRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

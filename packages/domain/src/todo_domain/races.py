@@ -5,7 +5,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from todo_domain.errors import StorageBusy, VersionConflict
+from todo_domain.errors import DomainError, StorageBusy, VersionConflict
 
 T = TypeVar("T")
 
@@ -17,15 +17,20 @@ UPDATE_ATTEMPTS = 50
 RETRY_PAUSE_MAX = 0.005
 
 
-async def retrying(attempt: Callable[[], Awaitable[T]], *, retry: bool = True) -> T:
-    """`attempt` again while it raises `VersionConflict`, unless the caller asked for a
-    version (`retry=False`: the conflict is theirs to hear); `StorageBusy` after
-    `UPDATE_ATTEMPTS`."""
+async def retrying(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    retry: bool = True,
+    lost: tuple[type[DomainError], ...] = (VersionConflict,),
+) -> T:
+    """`attempt` again while it raises `VersionConflict` (or another of the `lost` errors:
+    what a concurrent writer may leave it to find), unless the caller asked for a version
+    (`retry=False`: the conflict is theirs to hear); `StorageBusy` after `UPDATE_ATTEMPTS`."""
     attempts = 0
     while True:
         try:
             return await attempt()
-        except VersionConflict as error:
+        except lost as error:
             attempts += 1
             if not retry:
                 raise

@@ -1,6 +1,7 @@
 """User use cases: registration and authentication."""
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from todo_domain import rules
@@ -47,22 +48,12 @@ class UserService:
         `LoginThrottle`), `TooManyAttempts` comes before any hash, account or not."""
         rules.storable("password", password)
         attempt = LoginAttempt.of(address, rules.storable("email", email))
-        admitted_at = await self.throttle.admit(attempt)
-        try:
+
+        async def by_email() -> User | None:
             async with self._uow() as uow:
-                user = await uow.users.get_by_email(attempt.account)
-            proven = await self._hasher.verify(
-                password, self._hasher.dummy_hash if user is None else user.password_hash
-            )
-        except (Overloaded, StorageUnavailable):
-            # The password was not checked, so the attempt does not count.
-            with contextlib.suppress(StorageUnavailable):
-                await self.throttle.withdraw(attempt, admitted_at)
-            raise
-        if user is None or not proven:
-            raise AuthenticationFailed()
-        await self.throttle.succeeded(attempt)
-        return user
+                return await uow.users.get_by_email(attempt.account)
+
+        return await check_password(self.throttle, self._hasher, attempt, password, by_email)
 
     async def get(self, user_id: UUID) -> User:
         async with self._uow() as uow:
@@ -70,3 +61,31 @@ class UserService:
         if user is None:
             raise NotFound("user")
         return user
+
+
+async def check_password(
+    throttle: LoginThrottle,
+    hasher: PasswordHasher,
+    attempt: LoginAttempt,
+    password: str,
+    find_user: Callable[[], Awaitable[User | None]],
+) -> User:
+    """The user `find_user` finds (once `attempt` is admitted), if `password` is theirs;
+    else `AuthenticationFailed`, whether the password was wrong or there was no user: that
+    still costs one hash verification (against the dummy hash), so timing tells nothing
+    either. Every check counts against the throttle (`TooManyAttempts` before any hash)."""
+    admitted_at = await throttle.admit(attempt)
+    try:
+        user = await find_user()
+        proven = await hasher.verify(
+            password, hasher.dummy_hash if user is None else user.password_hash
+        )
+    except (Overloaded, StorageUnavailable):
+        # The password was not checked, so the attempt does not count.
+        with contextlib.suppress(StorageUnavailable):
+            await throttle.withdraw(attempt, admitted_at)
+        raise
+    if user is None or not proven:
+        raise AuthenticationFailed()
+    await throttle.succeeded(attempt)
+    return user
