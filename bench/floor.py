@@ -7,7 +7,8 @@ price of the HTTP server, the JSON and the driver. Nothing else is shared with t
 A todo is seen through a membership of its list, as in the service: a get joins the caller's
 membership in its one statement, a page walks each of the caller's lists (a LATERAL per
 membership), and a write holds the caller's membership (`FOR SHARE`) in its transaction, so a
-role cannot change under it.
+role cannot change under it. Every request first asks the database whether its token is
+still current (the user's credentials version, and not signed out), as the service does.
 
     BENCH_DSN=postgresql://... BENCH_SECRET=... python bench/floor.py --port 8001 --workers 1
 """
@@ -47,6 +48,10 @@ JOIN memberships m ON m.list_id = t.list_id AND m.user_id = $2
 LEFT JOIN todo_tags tt ON tt.todo_id = t.id LEFT JOIN tags g ON g.id = tt.tag_id
 WHERE t.id = $1 ORDER BY tt.position"""
 # The same in a write's transaction: the membership is held until it ends.
+CLAIMS = ["sub", "iat", "exp", "jti", "cv"]
+SESSION_IS_CURRENT = """
+SELECT 1 FROM users WHERE id = $1 AND credentials_version = $2
+AND NOT EXISTS (SELECT 1 FROM ended_sessions WHERE token_id = $3)"""
 HOLD_TODO = GET_TODO + " FOR SHARE OF m"
 HOLD_ROLE = "SELECT role FROM memberships WHERE list_id = $1 AND user_id = $2 FOR SHARE"
 # A todo's tag names in their order, as an array: a page is one round trip (as the service).
@@ -110,18 +115,22 @@ def todo_response(body: dict[str, Any], status: int = 200, **headers: str) -> Re
     return Response(dumps(body), status, headers=headers, media_type=JSON)
 
 
-def user_of(request: Request) -> uuid.UUID:
+async def user_of(request: Request) -> uuid.UUID:
+    """The token's user, once its signature holds and the database says it is current (the
+    user's credentials version, and not ended: the service's check, by hand)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Problem(401, "Authentication required")
     try:
-        claims = jwt.decode(
-            token, SECRET, algorithms=["HS256"], options={"require": ["sub", "iat", "exp"]}
-        )
-        return uuid.UUID(claims["sub"])
+        claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"require": CLAIMS})
+        user, version, token_id = uuid.UUID(claims["sub"]), int(claims["cv"]), str(claims["jti"])
     except (jwt.PyJWTError, ValueError, TypeError) as error:
         raise Problem(401, "Invalid token") from error
+    async with pool(request).acquire() as conn:
+        if await conn.fetchval(SESSION_IS_CURRENT, user, version, token_id) is None:
+            raise Problem(401, "Invalid token")
+    return user
 
 
 def todo_id_of(request: Request) -> uuid.UUID:
@@ -154,7 +163,7 @@ def may_write(role: str | None) -> None:
 
 
 async def get_todo(request: Request) -> Response:
-    user, todo_id = user_of(request), todo_id_of(request)
+    user, todo_id = await user_of(request), todo_id_of(request)
     async with pool(request).acquire() as conn:
         todo, _ = await fetch_todo(conn, todo_id, user)
         return todo_response(todo)
@@ -194,7 +203,7 @@ def list_sql(filters: tuple[str, ...]) -> str:
 
 
 async def list_todos(request: Request) -> Response:
-    user = user_of(request)
+    user = await user_of(request)
     query = request.query_params
     try:
         limit = int(query.get("limit", "20"))
@@ -283,7 +292,7 @@ def list_id_of(body: dict[str, Any], user: uuid.UUID) -> uuid.UUID:
 
 
 async def create_todo(request: Request) -> Response:
-    user = user_of(request)
+    user = await user_of(request)
     body = await body_of(request)
     list_id = list_id_of(body, user)
     title = clean_title(body.get("title"))
@@ -307,7 +316,7 @@ async def create_todo(request: Request) -> Response:
 
 
 async def update_todo(request: Request) -> Response:
-    user, todo_id = user_of(request), todo_id_of(request)
+    user, todo_id = await user_of(request), todo_id_of(request)
     body = await body_of(request)
     if_match = request.headers.get("if-match")
     async with pool(request).acquire() as conn, conn.transaction():
