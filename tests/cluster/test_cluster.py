@@ -1,16 +1,21 @@
-"""The cluster the failover tests run on: one leader, a synchronous standby that has every
-acknowledged commit, and nothing left behind once it is stopped."""
+"""The cluster the failover tests run on (one leader, a synchronous standby that has every
+acknowledged commit, nothing left behind once stopped), and the engine in front of it: no
+leader is "unavailable", a standby is never written to."""
 
 import contextlib
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import exc, text
 
 import pgcluster
+from todo_domain import StorageUnavailable
 from todo_sql import create_engine
+from todo_sql.engine import LeaderNotFound
+from todo_sql.errors import unavailable_error
 
 pytestmark = pytest.mark.cluster
 
@@ -75,3 +80,42 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return "\nState:\tZ" not in status
+
+
+async def test_a_cluster_url_without_its_leader_is_unavailable_after_the_connect_timeout(
+    healthy_cluster: pgcluster.Cluster,
+) -> None:
+    """Both standbys answer, neither takes writes: `LeaderNotFound`, a "cannot be reached"."""
+    cluster = healthy_cluster
+    leader = cluster.leader()
+    standbys = [node for node in cluster.nodes if node != leader]
+    hosts = "&".join(f"host={node.address}" for node in standbys)
+    url = f"postgresql+asyncpg://postgres@/postgres?{hosts}&target_session_attrs=read-write"
+    engine = create_engine(url, pool_size=1, connect_timeout=1.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(LeaderNotFound) as raised:
+            await engine.connect()
+    finally:
+        await engine.dispose()
+
+    assert 0.5 <= time.monotonic() - started < 2.5
+    assert isinstance(unavailable_error(raised.value), StorageUnavailable)
+
+
+async def test_a_write_that_meets_a_standby_drops_the_connection_as_lost(
+    healthy_cluster: pgcluster.Cluster,
+) -> None:
+    """A connection made without target_session_attrs (or to a leader since demoted): the
+    refused write is a lost connection, answered 503, and the pool starts afresh."""
+    standby = healthy_cluster.sync_standby()
+    engine = create_engine(healthy_cluster.node_url(standby), pool_size=1)
+    try:
+        with pytest.raises(exc.DBAPIError) as raised:
+            async with engine.begin() as connection:
+                await connection.execute(text("CREATE TABLE refused (x integer)"))
+    finally:
+        await engine.dispose()
+
+    assert raised.value.connection_invalidated
+    assert isinstance(unavailable_error(raised.value), StorageUnavailable)

@@ -1,10 +1,13 @@
 """The one `AsyncEngine` of a process, configured per dialect, and the readiness ping."""
 
+import asyncio
 import math
 import time
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event, exc, make_url, pool, select
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
@@ -18,6 +21,11 @@ _RESTED_SINCE = "todo_rested_since"
 
 # How long one statement may take on the server, lock waits included.
 STATEMENT_TIMEOUT = 5.0
+
+# Between two attempts to find a cluster's leader while it fails over (doubling up to the last).
+LEADER_RETRY = (0.05, 0.5)
+# PostgreSQL's read_only_sql_transaction: a write on a standby.
+_PG_READ_ONLY = "25006"
 
 
 def create_engine(
@@ -46,6 +54,11 @@ def create_engine(
       `lock_wait_timeout`, the last two in whole seconds), so a lock held by another session
       costs a request at most that long instead of as long as the lock lasts. None leaves
       statements unbounded: for schema migrations and administration, never for requests.
+    - PostgreSQL with several hosts (`?host=h1:p1&host=h2:p2&target_session_attrs=read-write`,
+      a replicated cluster): a new connection goes to the one that takes writes, and waits
+      for one, up to `connect_timeout`, while none does (a failover under way: see
+      `_connect_to_leader`). A write that meets a standby anyway drops the connection as a
+      lost one (`_standby_is_a_disconnect`), so the pool reconnects to the leader.
     - SQLite (aiosqlite): foreign keys on, WAL journal (readers never wait for the writer),
       synchronous=NORMAL, and writers wait up to `statement_timeout` (`STATEMENT_TIMEOUT`
       when None) for each other: the busy timeout. An in-memory database
@@ -76,6 +89,7 @@ def create_engine(
     if backend == "postgresql":
         options["connect_args"] = {
             "timeout": connect_timeout,
+            "async_creator_fn": _connect_to_leader,
             "server_settings": {
                 "application_name": "todo",
                 "timezone": "UTC",
@@ -99,7 +113,46 @@ def create_engine(
         }
     engine = _create_async_engine(parsed, **options, **pooled, isolation_level="READ COMMITTED")
     _ping_after_rest(engine, ping_after_idle, rest_in_autocommit=backend == "postgresql")
+    if backend == "postgresql":
+        event.listen(engine.sync_engine, "handle_error", _standby_is_a_disconnect)
     return engine
+
+
+class LeaderNotFound(ConnectionError):
+    """No host of a PostgreSQL cluster takes writes: the database "cannot be reached"."""
+
+
+async def _connect_to_leader(*args: Any, **kwargs: Any) -> Any:
+    """`asyncpg.connect`, which with several hosts takes the first that matches
+    `target_session_attrs`. While none does (the leader is gone and no standby is promoted
+    yet: some hosts refuse, the others are read-only) it tries again until the connect
+    timeout is spent, so that a failover of a few seconds delays requests instead of failing
+    them. A host that answers but does not match is `LeaderNotFound` (asyncpg's own error
+    for it is none that says "cannot be reached")."""
+    hosts = kwargs.get("host")
+    several = isinstance(hosts, list) and len(hosts) > 1
+    deadline = time.monotonic() + kwargs.pop("timeout")
+    pause, longest = LEADER_RETRY
+    while True:
+        try:
+            return await asyncpg.connect(*args, timeout=deadline - time.monotonic(), **kwargs)
+        except (OSError, asyncpg.TargetServerAttributeNotMatched) as error:
+            if not several or time.monotonic() + pause >= deadline:
+                if isinstance(error, OSError):
+                    raise
+                raise LeaderNotFound(str(error)) from error
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, longest)
+
+
+def _standby_is_a_disconnect(context: ExceptionContext) -> None:
+    """A write refused as read-only came to a standby: the server this connection reached was
+    the leader once and was demoted, or a connection was made without `target_session_attrs`.
+    As a lost connection it is discarded with the pool's others (the unit of work answers
+    503, as for any lost connection) and the next ones go to the leader."""
+    original = context.original_exception
+    if getattr(original, "sqlstate", None) == _PG_READ_ONLY:
+        context.is_disconnect = True
 
 
 def _milliseconds(seconds: float) -> str:
