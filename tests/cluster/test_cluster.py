@@ -14,7 +14,7 @@ from sqlalchemy import exc, text
 import pgcluster
 from todo_domain import StorageUnavailable
 from todo_sql import create_engine
-from todo_sql.engine import LeaderNotFound
+from todo_sql.engine import ServerNotReady
 from todo_sql.errors import unavailable_error
 
 pytestmark = pytest.mark.cluster
@@ -85,7 +85,7 @@ def _alive(pid: int) -> bool:
 async def test_a_cluster_url_without_its_leader_is_unavailable_after_the_connect_timeout(
     healthy_cluster: pgcluster.Cluster,
 ) -> None:
-    """Both standbys answer, neither takes writes: `LeaderNotFound`, a "cannot be reached"."""
+    """Both standbys answer, neither takes writes: `ServerNotReady`, a "cannot be reached"."""
     cluster = healthy_cluster
     leader = cluster.leader()
     standbys = [node for node in cluster.nodes if node != leader]
@@ -94,7 +94,7 @@ async def test_a_cluster_url_without_its_leader_is_unavailable_after_the_connect
     engine = create_engine(url, pool_size=1, connect_timeout=1.0)
     started = time.monotonic()
     try:
-        with pytest.raises(LeaderNotFound) as raised:
+        with pytest.raises(ServerNotReady) as raised:
             await engine.connect()
     finally:
         await engine.dispose()

@@ -118,17 +118,22 @@ def create_engine(
     return engine
 
 
-class LeaderNotFound(ConnectionError):
-    """No host of a PostgreSQL cluster takes writes: the database "cannot be reached"."""
+class ServerNotReady(ConnectionError):
+    """The server answered but takes no connection of ours now: it is starting or shutting
+    down, or, for a cluster, none of its hosts takes writes. "Cannot be reached" (503)."""
+
+
+# A server that answered, but not as one that can serve us now.
+_NOT_READY = (asyncpg.TargetServerAttributeNotMatched, asyncpg.CannotConnectNowError)
 
 
 async def _connect_to_leader(*args: Any, **kwargs: Any) -> Any:
     """`asyncpg.connect`, which with several hosts takes the first that matches
-    `target_session_attrs`. While none does (the leader is gone and no standby is promoted
-    yet: some hosts refuse, the others are read-only) it tries again until the connect
-    timeout is spent, so that a failover of a few seconds delays requests instead of failing
-    them. A host that answers but does not match is `LeaderNotFound` (asyncpg's own error
-    for it is none that says "cannot be reached")."""
+    `target_session_attrs`. While none does (the leader is gone or shutting down and no
+    standby is promoted yet: some hosts refuse, the others are read-only) it tries again
+    until the connect timeout is spent, so that a failover of a few seconds delays requests
+    instead of failing them. asyncpg raises errors for a server that answered but is not
+    ready that are no OSError and no connection error: they become `ServerNotReady`."""
     hosts = kwargs.get("host")
     several = isinstance(hosts, list) and len(hosts) > 1
     deadline = time.monotonic() + kwargs.pop("timeout")
@@ -136,11 +141,11 @@ async def _connect_to_leader(*args: Any, **kwargs: Any) -> Any:
     while True:
         try:
             return await asyncpg.connect(*args, timeout=deadline - time.monotonic(), **kwargs)
-        except (OSError, asyncpg.TargetServerAttributeNotMatched) as error:
+        except (OSError, *_NOT_READY) as error:
             if not several or time.monotonic() + pause >= deadline:
                 if isinstance(error, OSError):
                     raise
-                raise LeaderNotFound(str(error)) from error
+                raise ServerNotReady(str(error)) from error
         await asyncio.sleep(pause)
         pause = min(pause * 2, longest)
 
