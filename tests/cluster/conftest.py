@@ -6,6 +6,7 @@ what is missing is installed first, and a cluster that cannot be had fails the t
 from collections.abc import Iterator
 
 import pytest
+from _pytest.terminal import TerminalReporter
 
 import pgcluster
 from sqldb import in_ci, unavailable
@@ -42,3 +43,19 @@ def healthy_cluster(cluster: pgcluster.Cluster) -> pgcluster.Cluster:
     except pgcluster.ClusterError as error:
         pytest.fail(str(error), pytrace=False)
     return cluster
+
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures() -> list[str]:
+    """Lines a test measured, printed at the end of the run (captured output is not)."""
+    return _FIGURES
+
+
+def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("cluster figures")
+        for line in _FIGURES:
+            terminalreporter.line(line)
