@@ -34,9 +34,9 @@ from typing import Any, TypeVar
 
 HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "requirements.txt"  # Patroni and its dependencies, pinned with hashes
-PG_BIN = Path(os.environ.get("TODO_CLUSTER_PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_BIN = Path(os.environ.get("PGCLUSTER_PG_BIN", "/usr/lib/postgresql/15/bin"))
 # Patroni runs as the PostgreSQL user, who cannot read a Python under root's home directory.
-VENV_PYTHON = os.environ.get("TODO_CLUSTER_PYTHON", "/usr/bin/python3")
+VENV_PYTHON = os.environ.get("PGCLUSTER_PYTHON", "/usr/bin/python3")
 SERVICE_USER = "postgres"  # who runs etcd, Patroni and PostgreSQL when this runs as root
 SCOPE = "todo"
 NODES = 3
@@ -68,7 +68,7 @@ class ClusterError(RuntimeError):
 
 def cache_directory() -> Path:
     """Where the Patroni venv lives: readable by the PostgreSQL user (root's home is not)."""
-    configured = os.environ.get("TODO_CLUSTER_CACHE")
+    configured = os.environ.get("PGCLUSTER_CACHE")
     if configured:
         return Path(configured)
     if os.geteuid() == 0:
