@@ -3,6 +3,7 @@ answer is kept, with when it was asked and answered, to be checked afterwards.""
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -68,6 +69,11 @@ class Load:
                 return min(acknowledged, key=lambda answer: answer.finished)
             await asyncio.sleep(0.05)
         return None
+
+    def longest_write_gap(self) -> float:
+        """The longest time without a write acknowledged (between two answers of 201)."""
+        finished = sorted(answer.finished for answer in self.writes(201))
+        return max((b - a for a, b in itertools.pairwise(finished)), default=0.0)
 
     def writes(self, status: int | None = None) -> list[Answer]:
         return self._of("write", status)

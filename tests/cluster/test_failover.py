@@ -102,7 +102,8 @@ async def test_a_crashed_leader_loses_no_acknowledged_write(
     before = [a for a in load.writes(201) if a.finished < killed_at]
     figures.append(
         f"crash of the leader ({leader.name} -> {cluster.leader().name}):"
-        f" first write acknowledged {first.finished - killed_at:.2f} s after the kill;"
+        f" first write acknowledged {first.finished - killed_at:.2f} s after the kill,"
+        f" longest gap between two {load.longest_write_gap():.2f} s;"
         f" writes acknowledged {len(before)} before, {len(load.writes(201)) - len(before)} after;"
         f" 503s: {len(load.writes(503))} writes, {len(load.reads(503))} reads"
         f" of {len(load.writes())} and {len(load.reads())};"
@@ -134,7 +135,8 @@ async def test_a_switchover_fails_no_read_and_writes_only_with_503(
     assert longest < ANSWER_BOUND
     figures.append(
         f"switchover ({leader.name} -> {cluster.leader().name}) in {switched:.2f} s:"
-        f" {len(load.reads())} reads, none failed; {len(load.writes(201))} writes acknowledged,"
+        f" {len(load.reads())} reads, none failed; {len(load.writes(201))} writes acknowledged"
+        f" (longest gap between two {load.longest_write_gap():.2f} s),"
         f" {len(load.writes(503))} answered 503; {stored} todos stored;"
         f" longest answer {longest:.2f} s"
     )
