@@ -133,3 +133,17 @@ async def test_a_leader_shutting_down_is_waited_for_like_one_that_is_gone(
     await switching
 
     assert 0.6 <= waited < CONNECT_TIMEOUT
+
+
+async def test_a_host_that_never_answers_costs_nothing_while_another_takes_writes(
+    proxy: Proxy,
+) -> None:
+    """A machine gone without a word (accepts nothing, refuses nothing: here a proxy that
+    never answers) listed first: connecting goes on to the others at once, instead of
+    spending the whole connect timeout on it."""
+    async with proxy_to(proxy.target_port) as silent:
+        await silent.blackhole()
+        await proxy.up()
+        waited = await _connect(_cluster_url(silent.port, proxy.port))
+
+    assert waited < 1.0

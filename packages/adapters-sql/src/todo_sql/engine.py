@@ -3,6 +3,7 @@
 import asyncio
 import math
 import time
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -55,10 +56,11 @@ def create_engine(
       costs a request at most that long instead of as long as the lock lasts. None leaves
       statements unbounded: for schema migrations and administration, never for requests.
     - PostgreSQL with several hosts (`?host=h1:p1&host=h2:p2&target_session_attrs=read-write`,
-      a replicated cluster): a new connection goes to the one that takes writes, and waits
-      for one, up to `connect_timeout`, while none does (a failover under way: see
-      `_connect_to_leader`). A write that meets a standby anyway drops the connection as a
-      lost one (`_standby_is_a_disconnect`), so the pool reconnects to the leader.
+      a replicated cluster): a new connection goes to the one that takes writes, trying them
+      all at once, and waits for one, up to `connect_timeout`, while none does (a failover
+      under way: see `_connect_to_leader`). A write that meets a standby anyway drops the
+      connection as a lost one (`_standby_is_a_disconnect`), so the pool reconnects to the
+      leader.
     - SQLite (aiosqlite): foreign keys on, WAL journal (readers never wait for the writer),
       synchronous=NORMAL, and writers wait up to `statement_timeout` (`STATEMENT_TIMEOUT`
       when None) for each other: the busy timeout. An in-memory database
@@ -128,26 +130,73 @@ _NOT_READY = (asyncpg.TargetServerAttributeNotMatched, asyncpg.CannotConnectNowE
 
 
 async def _connect_to_leader(*args: Any, **kwargs: Any) -> Any:
-    """`asyncpg.connect`, which with several hosts takes the first that matches
-    `target_session_attrs`. While none does (the leader is gone or shutting down and no
-    standby is promoted yet: some hosts refuse, the others are read-only) it tries again
-    until the connect timeout is spent, so that a failover of a few seconds delays requests
-    instead of failing them. asyncpg raises errors for a server that answered but is not
-    ready that are no OSError and no connection error: they become `ServerNotReady`."""
-    hosts = kwargs.get("host")
-    several = isinstance(hosts, list) and len(hosts) > 1
+    """`asyncpg.connect`, for a cluster host by host at once: the first host to give a
+    connection that matches `target_session_attrs` wins, and each host is tried again with a
+    short backoff until the connect timeout is spent. So a failover of a few seconds (the
+    leader gone or shutting down, no standby promoted yet) delays requests instead of
+    failing them, and a host that never answers (a lost machine: asyncpg's own timeout
+    covers all hosts together, tried in turn) costs nothing while another takes writes.
+    asyncpg's errors for a server that answered but is not ready are no OSError and no
+    connection error: they become `ServerNotReady`."""
+    hosts, ports = kwargs.pop("host", None), kwargs.pop("port", None)
     deadline = time.monotonic() + kwargs.pop("timeout")
+    if not isinstance(hosts, list) or len(hosts) < 2:
+        return await _not_ready_named(
+            asyncpg.connect(
+                *args, host=hosts, port=ports, timeout=deadline - time.monotonic(), **kwargs
+            )
+        )
+    attempts = [
+        _keep_trying(host, port, deadline, args, kwargs)
+        for host, port in zip(hosts, ports, strict=True)
+    ]
+    return await _not_ready_named(_first_to_connect(attempts))
+
+
+async def _keep_trying(
+    host: str, port: int, deadline: float, args: Any, kwargs: dict[str, Any]
+) -> Any:
     pause, longest = LEADER_RETRY
     while True:
         try:
-            return await asyncpg.connect(*args, timeout=deadline - time.monotonic(), **kwargs)
-        except (OSError, *_NOT_READY) as error:
-            if not several or time.monotonic() + pause >= deadline:
-                if isinstance(error, OSError):
-                    raise
-                raise ServerNotReady(str(error)) from error
+            return await asyncpg.connect(
+                *args, host=host, port=port, timeout=deadline - time.monotonic(), **kwargs
+            )
+        except (OSError, *_NOT_READY):
+            if time.monotonic() + pause >= deadline:
+                raise
         await asyncio.sleep(pause)
         pause = min(pause * 2, longest)
+
+
+async def _first_to_connect(attempts: list[Coroutine[Any, Any, Any]]) -> Any:
+    """The connection of the first attempt that succeeds; the others are cancelled, and
+    closed if they connected meanwhile. If every one fails, the error that says most: a
+    server that answered (not ready) rather than one that did not."""
+    tasks = [asyncio.ensure_future(attempt) for attempt in attempts]
+    errors: list[BaseException] = []
+    winner = None
+    try:
+        for attempt in asyncio.as_completed(tasks):
+            try:
+                winner = await attempt
+                return winner
+            except (OSError, *_NOT_READY) as error:
+                errors.append(error)
+        raise next((e for e in errors if isinstance(e, _NOT_READY)), errors[-1])
+    finally:
+        for task in tasks:
+            task.cancel()
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            if outcome is not winner and not isinstance(outcome, BaseException):
+                outcome.terminate()
+
+
+async def _not_ready_named(connecting: Awaitable[Any]) -> Any:
+    try:
+        return await connecting
+    except _NOT_READY as error:
+        raise ServerNotReady(str(error)) from error
 
 
 def _standby_is_a_disconnect(context: ExceptionContext) -> None:
