@@ -442,7 +442,7 @@ def running(timings: dict[str, int] | None = None) -> Iterator[Cluster]:
         cluster.stop()
 
 
-# --- helpers ------------------------------------------------------------------------------------
+# --- ports, waits and processes ---------------------------------------------------------------
 
 
 def free_ports(count: int, low: int = 20000, high: int = 32000) -> list[int]:
