@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from todo_api import Settings, SettingsError, load_settings
+from todo_sql import create_engine
 
 
 @pytest.fixture(autouse=True)
@@ -84,6 +85,11 @@ def test_a_dotenv_file_is_read_and_the_environment_wins(
         ("sqlite:///./x.db", "sqlite+aiosqlite:///./x.db"),
         ("mariadb://root@db/todo", "mariadb+aiomysql://root@db/todo"),
         ("postgresql+asyncpg://u@db/todo", "postgresql+asyncpg://u@db/todo"),
+        # One host with target_session_attrs: as given (asyncpg takes it).
+        (
+            "postgresql://u@db/todo?target_session_attrs=any",
+            "postgresql+asyncpg://u@db/todo?target_session_attrs=any",
+        ),
     ],
 )
 def test_database_urls_get_the_async_driver(
@@ -135,6 +141,85 @@ def test_a_wrong_setting_is_one_line_naming_it(
     assert text.startswith(f"invalid setting {message}")
     assert "\n" not in text
     assert raised.value.__cause__ is None
+
+
+_CLUSTER = (
+    "postgresql+asyncpg://u:p@/todo?host=db1:5432&host=db2:5433&host=db3:5432"
+    "&target_session_attrs=read-write"
+)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # libpq's spelling, which SQLAlchemy's URL parser refuses; a missing port is 5432.
+        ("postgresql://u:p@db1,db2:5433,db3/todo?target_session_attrs=read-write", _CLUSTER),
+        ("postgres://u:p@db1:5432,db2:5433,db3:5432/todo", _CLUSTER),
+        # asyncpg's, with the driver named or not, and with the hosts in one parameter.
+        ("postgresql://u:p@/todo?host=db1:5432&host=db2:5433&host=db3", _CLUSTER),
+        ("postgresql+asyncpg://u:p@/todo?host=db1,db2:5433,db3:5432", _CLUSTER),
+        # primary is kept, other parameters too; without a database name, the user's.
+        (
+            "postgresql://u@pg-a.example:6432,pg-b.example:6432/todo?sslmode=require&target_session_attrs=primary",
+            "postgresql+asyncpg://u@/todo?host=pg-a.example:6432&host=pg-b.example:6432&sslmode=require&target_session_attrs=primary",
+        ),
+        (
+            "postgresql://h1:1,h2:2",
+            "postgresql+asyncpg:///?host=h1:1&host=h2:2&target_session_attrs=read-write",
+        ),
+    ],
+)
+def test_several_postgresql_hosts_become_asyncpg_hosts_that_take_writes(
+    monkeypatch: pytest.MonkeyPatch, given: str, expected: str
+) -> None:
+    """Whatever the spelling, the service reaches only the host that takes writes."""
+    monkeypatch.setenv("TODO_DATABASE_URL", given)
+
+    assert load_settings().database_url == expected
+
+
+def test_the_driver_gets_every_host_and_port_of_a_cluster_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TODO_DATABASE_URL", "postgresql://u:p@db1,db2:5433,db3/todo")
+    engine = create_engine(load_settings().database_url)
+    try:
+        _, arguments = engine.dialect.create_connect_args(engine.url)
+    finally:
+        engine.sync_engine.dispose()
+
+    assert arguments["host"] == ["db1", "db2", "db3"]
+    assert arguments["port"] == [5432, 5433, 5432]
+    assert arguments["target_session_attrs"] == "read-write"
+    assert (arguments["user"], arguments["password"], arguments["database"]) == ("u", "p", "todo")
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("mysql://u@db1,db2/todo", "several hosts are for PostgreSQL only"),
+        ("sqlite+aiosqlite:///x.db?host=a:1&host=b:2", "several hosts are for PostgreSQL only"),
+        ("postgresql://u@db1,db2/todo?target_session_attrs=any", "target_session_attrs=any"),
+        ("postgresql://u@/todo?host=a:1&host=b:2&target_session_attrs=prefer-standby", "standby"),
+        ("postgresql://u@db1:5432,db2:65536/todo", "host 'db2:65536' is not name:port"),
+        ("postgresql://u@db1:5432,db2:x/todo", "host 'db2:x' is not name:port"),
+        ("postgresql://u@db1,,db2/todo", "host '' is not name:port"),
+        ("postgresql://u@[::1]:5432,db2/todo", "host '[::1]:5432' is not name:port"),
+        ("postgresql://u@db1,db2/todo?host=db3:5432", "names its hosts twice"),
+    ],
+)
+def test_a_wrong_cluster_url_is_one_line_saying_why(
+    monkeypatch: pytest.MonkeyPatch, value: str, why: str
+) -> None:
+    monkeypatch.setenv("TODO_DATABASE_URL", value)
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    text = str(raised.value)
+    assert text.startswith("invalid setting TODO_DATABASE_URL: ")
+    assert why in text
+    assert "\n" not in text
 
 
 def test_production_refuses_to_start_without_a_secret_key(

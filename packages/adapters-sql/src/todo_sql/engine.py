@@ -1,10 +1,14 @@
 """The one `AsyncEngine` of a process, configured per dialect, and the readiness ping."""
 
+import asyncio
 import math
 import time
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event, exc, make_url, pool, select
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
@@ -18,6 +22,11 @@ _RESTED_SINCE = "todo_rested_since"
 
 # How long one statement may take on the server, lock waits included.
 STATEMENT_TIMEOUT = 5.0
+
+# Between two attempts to find a cluster's leader while it fails over (doubling up to the last).
+LEADER_RETRY = (0.05, 0.5)
+# PostgreSQL's read_only_sql_transaction: a write on a standby.
+_PG_READ_ONLY = "25006"
 
 
 def create_engine(
@@ -46,6 +55,12 @@ def create_engine(
       `lock_wait_timeout`, the last two in whole seconds), so a lock held by another session
       costs a request at most that long instead of as long as the lock lasts. None leaves
       statements unbounded: for schema migrations and administration, never for requests.
+    - PostgreSQL with several hosts (`?host=h1:p1&host=h2:p2&target_session_attrs=read-write`,
+      a replicated cluster): a new connection goes to the one that takes writes, trying them
+      all at once, and waits for one, up to `connect_timeout`, while none does (a failover
+      under way: see `_connect_to_leader`). A write that meets a standby anyway drops the
+      connection as a lost one (`_standby_is_a_disconnect`), so the pool reconnects to the
+      leader.
     - SQLite (aiosqlite): foreign keys on, WAL journal (readers never wait for the writer),
       synchronous=NORMAL, and writers wait up to `statement_timeout` (`STATEMENT_TIMEOUT`
       when None) for each other: the busy timeout. An in-memory database
@@ -76,6 +91,7 @@ def create_engine(
     if backend == "postgresql":
         options["connect_args"] = {
             "timeout": connect_timeout,
+            "async_creator_fn": _connect_to_leader,
             "server_settings": {
                 "application_name": "todo",
                 "timezone": "UTC",
@@ -99,7 +115,98 @@ def create_engine(
         }
     engine = _create_async_engine(parsed, **options, **pooled, isolation_level="READ COMMITTED")
     _ping_after_rest(engine, ping_after_idle, rest_in_autocommit=backend == "postgresql")
+    if backend == "postgresql":
+        event.listen(engine.sync_engine, "handle_error", _standby_is_a_disconnect)
     return engine
+
+
+class ServerNotReady(ConnectionError):
+    """The server answered but takes no connection of ours now: it is starting or shutting
+    down, or, for a cluster, none of its hosts takes writes. "Cannot be reached" (503)."""
+
+
+# A server that answered, but not as one that can serve us now.
+_NOT_READY = (asyncpg.TargetServerAttributeNotMatched, asyncpg.CannotConnectNowError)
+
+
+async def _connect_to_leader(*args: Any, **kwargs: Any) -> Any:
+    """`asyncpg.connect`, for a cluster host by host at once: the first host to give a
+    connection that matches `target_session_attrs` wins, and each host is tried again with a
+    short backoff until the connect timeout is spent. So a failover of a few seconds (the
+    leader gone or shutting down, no standby promoted yet) delays requests instead of
+    failing them, and a host that never answers (a lost machine: asyncpg's own timeout
+    covers all hosts together, tried in turn) costs nothing while another takes writes.
+    asyncpg's errors for a server that answered but is not ready are no OSError and no
+    connection error: they become `ServerNotReady`."""
+    hosts, ports = kwargs.pop("host", None), kwargs.pop("port", None)
+    deadline = time.monotonic() + kwargs.pop("timeout")
+    if not isinstance(hosts, list) or len(hosts) < 2:
+        return await _not_ready_named(
+            asyncpg.connect(
+                *args, host=hosts, port=ports, timeout=deadline - time.monotonic(), **kwargs
+            )
+        )
+    attempts = [
+        _keep_trying(host, port, deadline, args, kwargs)
+        for host, port in zip(hosts, ports, strict=True)
+    ]
+    return await _not_ready_named(_first_to_connect(attempts))
+
+
+async def _keep_trying(
+    host: str, port: int, deadline: float, args: Any, kwargs: dict[str, Any]
+) -> Any:
+    pause, longest = LEADER_RETRY
+    while True:
+        try:
+            return await asyncpg.connect(
+                *args, host=host, port=port, timeout=deadline - time.monotonic(), **kwargs
+            )
+        except (OSError, *_NOT_READY):
+            if time.monotonic() + pause >= deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, longest)
+
+
+async def _first_to_connect(attempts: list[Coroutine[Any, Any, Any]]) -> Any:
+    """The connection of the first attempt that succeeds; the others are cancelled, and
+    closed if they connected meanwhile. If every one fails, the error that says most: a
+    server that answered (not ready) rather than one that did not."""
+    tasks = [asyncio.ensure_future(attempt) for attempt in attempts]
+    errors: list[BaseException] = []
+    winner = None
+    try:
+        for attempt in asyncio.as_completed(tasks):
+            try:
+                winner = await attempt
+                return winner
+            except (OSError, *_NOT_READY) as error:
+                errors.append(error)
+        raise next((e for e in errors if isinstance(e, _NOT_READY)), errors[-1])
+    finally:
+        for task in tasks:
+            task.cancel()
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            if outcome is not winner and not isinstance(outcome, BaseException):
+                outcome.terminate()
+
+
+async def _not_ready_named(connecting: Awaitable[Any]) -> Any:
+    try:
+        return await connecting
+    except _NOT_READY as error:
+        raise ServerNotReady(str(error)) from error
+
+
+def _standby_is_a_disconnect(context: ExceptionContext) -> None:
+    """A write refused as read-only came to a standby: the server this connection reached was
+    the leader once and was demoted, or a connection was made without `target_session_attrs`.
+    As a lost connection it is discarded with the pool's others (the unit of work answers
+    503, as for any lost connection) and the next ones go to the leader."""
+    original = context.original_exception
+    if getattr(original, "sqlstate", None) == _PG_READ_ONLY:
+        context.is_disconnect = True
 
 
 def _milliseconds(seconds: float) -> str:

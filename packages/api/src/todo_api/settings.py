@@ -2,7 +2,9 @@
 
 import logging
 import os
+import re
 from typing import Annotated, Literal
+from urllib.parse import parse_qsl, urlencode
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -21,6 +23,12 @@ _ASYNC_DRIVERS = {
     "mariadb": "mariadb+aiomysql",
 }
 _SUPPORTED = frozenset(_ASYNC_DRIVERS.values())
+# A replicated PostgreSQL cluster named host by host: the service writes, so a connection
+# must reach the leader, never a standby.
+_CLUSTER_DRIVER = "postgresql+asyncpg"
+_WRITABLE_SESSIONS = ("read-write", "primary")
+_HOST_PORT = re.compile(r"(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?")
+DEFAULT_PORT = 5432
 
 Storage = Literal["sql", "memory"]
 Environment = Literal["development", "test", "production"]
@@ -113,7 +121,7 @@ class Settings(BaseSettings):
         scheme = _ASYNC_DRIVERS.get(scheme, scheme)
         if scheme not in _SUPPORTED:
             raise ValueError(f"must use one of {', '.join(sorted(_SUPPORTED))} (not {scheme})")
-        return f"{scheme}://{rest}"
+        return f"{scheme}://{_several_hosts(scheme, rest)}"
 
     @field_validator("secret_key")
     @classmethod
@@ -149,6 +157,50 @@ class Settings(BaseSettings):
     @property
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
+
+
+def _several_hosts(scheme: str, rest: str) -> str:
+    """`rest` of a database URL (after `scheme://`) with several hosts in asyncpg's form,
+    `user@/db?host=h1:p1&host=h2:p2&target_session_attrs=read-write`, whether they came so or
+    as libpq spells them (`user@h1:p1,h2:p2/db`, which SQLAlchemy's URL parser refuses);
+    every host with its port (5432 if none) and `target_session_attrs` read-write unless it
+    says primary. One host: `rest` as it came."""
+    authority, path = _split_authority(rest)
+    userinfo, at, hostlist = authority.rpartition("@")
+    location, _, query_string = path.partition("?")
+    query = parse_qsl(query_string, keep_blank_values=True)
+    in_query = [host for name, value in query if name == "host" for host in value.split(",")]
+    named = hostlist.split(",") if hostlist else []
+    if len(named) < 2 and len(in_query) < 2:
+        return rest
+    if named and in_query:
+        raise ValueError("names its hosts twice: as h1:p1,h2:p2 and as ?host=")
+    if scheme != _CLUSTER_DRIVER:
+        raise ValueError(f"several hosts are for PostgreSQL only (not {scheme})")
+    hosts = [("host", _host_and_port(host)) for host in named or in_query]
+    attributes = dict(query).get("target_session_attrs", _WRITABLE_SESSIONS[0])
+    if attributes not in _WRITABLE_SESSIONS:
+        raise ValueError(
+            f"target_session_attrs={attributes} would let the service reach a standby:"
+            f" with several hosts use {' or '.join(_WRITABLE_SESSIONS)}"
+        )
+    others = [item for item in query if item[0] not in ("host", "target_session_attrs")]
+    parameters = [*hosts, *others, ("target_session_attrs", attributes)]
+    return f"{userinfo}{at}/{location.lstrip('/')}?{urlencode(parameters, safe=':/')}"
+
+
+def _split_authority(rest: str) -> tuple[str, str]:
+    """`user@hosts`, and the path with the query after it."""
+    end = min((rest.find(mark) for mark in "/?" if mark in rest), default=len(rest))
+    return rest[:end], rest[end:]
+
+
+def _host_and_port(given: str) -> str:
+    match = _HOST_PORT.fullmatch(given)
+    port = int(match["port"] or DEFAULT_PORT) if match else 0
+    if match is None or not 0 < port < 65536:
+        raise ValueError(f"host {given!r} is not name:port (port 1 to 65535)")
+    return f"{match['host']}:{port}"
 
 
 class SettingsError(Exception):
