@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,30 @@ async def served_on_postgresql(
         }
         async with running_service(env, log, workers=workers, migrate=True) as base:
             yield base, url
+
+
+@asynccontextmanager
+async def served_on_postgresql_hosts(
+    logs: Path, settings: dict[str, str] | None = None, *, hosts: int = 2, workers: int = 2
+) -> AsyncIterator[tuple[list[str], str]]:
+    """`hosts` services, each `todo-api serve --workers N` on a port of its own, on one fresh
+    PostgreSQL database (the first migrates it, the others start after it), with the same
+    key and `settings`, each logging to `logs/host-K.log`: their base URLs and the
+    database's URL. Stopped in the reverse order."""
+    async with empty_database("postgresql") as url, AsyncExitStack() as stack:
+        env = {
+            "TODO_DATABASE_URL": url,
+            "TODO_SECRET_KEY": TEST_KEY,
+            "TODO_LOG_LEVEL": "WARNING",
+            **(settings or {}),
+        }
+        bases = [
+            await stack.enter_async_context(
+                running_service(env, logs / f"host-{k}.log", workers=workers, migrate=k == 0)
+            )
+            for k in range(hosts)
+        ]
+        yield bases, url
 
 
 @asynccontextmanager
