@@ -4,7 +4,7 @@ Started on first use (`through_pgbouncer`), once per test session, on a free loo
 below 32768 (above it the kernel hands out ephemeral ports, which a later connection could
 take), with trust authentication and a small server pool, so that the client connections of
 a test share server connections as they do in production. Stopped when the session ends.
-PgBouncer refuses to run as root: run by root, it runs as `postgres`.
+PgBouncer refuses to run as root: started by root, it changes to `postgres` (its `user`).
 
 Without the `pgbouncer` binary the test is skipped with the reason, except under CI=true,
 where it fails (`.ci/run` installs it).
@@ -97,14 +97,17 @@ def _start() -> Bouncer:
         "log_connections = 0\nlog_disconnections = 0\n"
         f"logfile = {directory / 'pgbouncer.log'}\n"
     )
-    command = [binary, str(config)]
     if os.geteuid() == 0:
+        # It changes to that user itself: a child of ours to the end, stopped and reaped here.
+        with config.open("a") as settings:
+            settings.write("user = postgres\n")
         shutil.chown(directory, user="postgres")
         for path in directory.iterdir():
             shutil.chown(path, user="postgres")
-        command = ["runuser", "-u", "postgres", "--", *command]
     # Its log goes to `logfile` too: an unread pipe would fill and stop it.
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [binary, str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     bouncer = Bouncer(process, port, directory)
     try:
         _wait_until_listening(bouncer)
