@@ -7,6 +7,7 @@ cleans up after itself. A backend joins the contract suite by being listed in `B
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+from pgbouncer import through_pgbouncer
 from sqldb import sql_factory
 from todo_domain import UnitOfWorkFactory
 from todo_memory import MemoryUnitOfWorkFactory
@@ -33,6 +34,14 @@ async def postgresql() -> AsyncIterator[UnitOfWorkFactory]:
 
 
 @asynccontextmanager
+async def postgresql_pgbouncer() -> AsyncIterator[UnitOfWorkFactory]:
+    """PostgreSQL through PgBouncer in transaction mode (`pgbouncer.py`): skipped without
+    the server or the binary, failed instead in CI."""
+    async with sql_factory("postgresql", through_pooler=through_pgbouncer) as factory:
+        yield factory
+
+
+@asynccontextmanager
 async def mariadb() -> AsyncIterator[UnitOfWorkFactory]:
     """Skipped when the server is unreachable (TEST_MARIADB_URL), failed instead in CI."""
     async with sql_factory("mariadb") as factory:
@@ -43,5 +52,6 @@ BACKENDS: dict[str, Backend] = {
     "memory": memory,
     "sqlite": sqlite,
     "postgresql": postgresql,
+    "postgresql-pgbouncer": postgresql_pgbouncer,
     "mariadb": mariadb,
 }

@@ -14,7 +14,7 @@ import atexit
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,11 +183,20 @@ async def empty_tables(engine: AsyncEngine) -> None:
 
 
 @asynccontextmanager
-async def sql_factory(backend: str) -> AsyncIterator[SqlUnitOfWorkFactory]:
+async def sql_factory(
+    backend: str, *, through_pooler: Callable[[str], str] | None = None
+) -> AsyncIterator[SqlUnitOfWorkFactory]:
     """A `SqlUnitOfWorkFactory` on an empty, migrated database of `backend`; its engine is
-    disposed and the data removed afterwards."""
+    disposed and the data removed afterwards. `through_pooler`: the URL of that database
+    through a pooler in transaction mode (`pgbouncer.through_pgbouncer`), which the engine
+    then connects to, configured for it."""
     url = await migrated_url(backend)
-    engine = create_engine(url, pool_size=5, max_overflow=5)
+    if through_pooler is None:
+        engine = create_engine(url, pool_size=5, max_overflow=5)
+    else:
+        engine = create_engine(
+            through_pooler(url), pool_size=5, max_overflow=5, pooler="transaction"
+        )
     try:
         yield SqlUnitOfWorkFactory(engine)
     finally:
@@ -218,3 +227,25 @@ def executed_statements(engine: AsyncEngine) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", before)
+
+
+class _Captured(Exception):
+    """Stops a connection attempt once its options are seen."""
+
+
+async def first_connect_options(engine: AsyncEngine) -> dict[str, Any]:
+    """The keyword arguments `engine` passes to its driver when it connects (the attempt is
+    stopped there: no server is needed)."""
+    seen: dict[str, Any] = {}
+
+    def capture(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        seen.update(cparams)
+        raise _Captured
+
+    event.listen(engine.sync_engine, "do_connect", capture)
+    try:
+        with pytest.raises(_Captured):
+            await engine.connect()
+    finally:
+        event.remove(engine.sync_engine, "do_connect", capture)
+    return seen

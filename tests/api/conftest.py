@@ -8,31 +8,36 @@ emptied after each test. Tests stay apart anyway by working as fresh users.
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from dependency_injector import providers
 from fastapi import FastAPI
 
-from sqldb import migrated_url
 from todo_api import Settings, create_app
 from todo_api.hashing import Argon2PasswordHasher
 
-from .support import TEST_KEY, empty_tables, settings_for
+from .support import TEST_KEY, settings_for, settings_on
 
 BACKENDS = ("memory", "sqlite", "postgresql", "mariadb")
+# The todos' and lists' tests run through PgBouncer in transaction mode too (`settings =
+# settings_fixture(WITH_PGBOUNCER)` in their modules); the others would only repeat them.
+WITH_PGBOUNCER = (*BACKENDS, "postgresql-pgbouncer")
 
 
-@pytest.fixture(params=BACKENDS)
-async def settings(request: pytest.FixtureRequest) -> AsyncIterator[Settings]:
-    backend: str = request.param
-    if backend == "memory":
-        yield settings_for("memory")
-        return
-    url = await migrated_url(backend)
-    yield settings_for("sql", url)
-    if backend != "sqlite":  # a SQLite copy belongs to this test alone
-        await empty_tables(url)
+def settings_fixture(backends: tuple[str, ...]) -> Any:
+    """A `settings` fixture that runs its tests on each of `backends`."""
+
+    @pytest.fixture(params=backends)
+    async def settings(request: pytest.FixtureRequest) -> AsyncIterator[Settings]:
+        async with settings_on(request.param) as settings:
+            yield settings
+
+    return settings
+
+
+settings = settings_fixture(BACKENDS)
 
 
 def cheap_hasher() -> Argon2PasswordHasher:

@@ -9,6 +9,8 @@ from uuid import uuid4
 import httpx
 from fastapi import FastAPI
 
+from pgbouncer import through_pgbouncer
+from sqldb import migrated_url
 from todo_api import Settings
 from todo_sql import create_engine, metadata
 
@@ -29,6 +31,23 @@ def settings_for(storage: str, database_url: str | None = None, **extra: Any) ->
     if database_url is not None:
         values["database_url"] = database_url
     return Settings.model_validate(values | extra)
+
+
+@asynccontextmanager
+async def settings_on(backend: str) -> AsyncIterator[Settings]:
+    """Settings of a test app on `backend` (one of `conftest.WITH_PGBOUNCER`): a fresh copy of
+    a migrated SQLite file, or this session's PostgreSQL/MariaDB database, emptied after."""
+    if backend == "memory":
+        yield settings_for("memory")
+        return
+    if backend == "postgresql-pgbouncer":
+        url = await migrated_url("postgresql")
+        yield settings_for("sql", through_pgbouncer(url), database_pooler="transaction")
+    else:
+        url = await migrated_url(backend)
+        yield settings_for("sql", url)
+    if backend != "sqlite":  # a SQLite copy belongs to this test alone
+        await empty_tables(url)
 
 
 async def empty_tables(url: str) -> None:

@@ -5,7 +5,7 @@ from uuid import uuid4
 from dependency_injector import providers
 
 from builders import fetch, register_owners
-from sqldb import migrated_url
+from sqldb import first_connect_options, migrated_url
 from todo_api.container import MemoryProbe, SqlProbe, build_container
 from todo_domain import AccountService, NewTodo, SystemClock, TodoService, UserService
 from todo_memory import MemoryUnitOfWorkFactory
@@ -31,6 +31,18 @@ async def test_sql_storage_selects_the_sql_adapter_on_one_engine() -> None:
         await container.storage_probe().check()
     finally:
         await container.engine().dispose()
+
+
+async def test_a_transaction_pooler_setting_reaches_the_engine() -> None:
+    url = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
+    container = build_container(settings_for("sql", url, database_pooler="transaction"))
+    try:
+        options = await first_connect_options(container.engine())
+    finally:
+        await container.engine().dispose()
+
+    assert options["statement_cache_size"] == 0
+    assert "statement_timeout" not in options["server_settings"]
 
 
 def test_everything_is_made_once_per_container() -> None:

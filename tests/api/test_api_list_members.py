@@ -7,6 +7,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from .conftest import WITH_PGBOUNCER, settings_fixture
 from .support import (
     Account,
     assert_forbidden,
@@ -16,6 +17,8 @@ from .support import (
     new_account,
     share,
 )
+
+settings = settings_fixture(WITH_PGBOUNCER)
 
 
 def _members_path(list_id: str, user_id: str | None = None) -> str:

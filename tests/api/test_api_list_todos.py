@@ -7,6 +7,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from .conftest import WITH_PGBOUNCER, settings_fixture
 from .support import (
     Account,
     assert_forbidden,
@@ -18,6 +19,8 @@ from .support import (
     sans_request_id,
     share,
 )
+
+settings = settings_fixture(WITH_PGBOUNCER)
 
 
 async def _listed(client: httpx.AsyncClient, account: Account, **params: Any) -> list[str]:

@@ -6,6 +6,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from .conftest import WITH_PGBOUNCER, settings_fixture
 from .support import (
     Account,
     assert_forbidden,
@@ -17,6 +18,8 @@ from .support import (
     sans_request_id,
     share,
 )
+
+settings = settings_fixture(WITH_PGBOUNCER)
 
 LIST_FIELDS = {"id", "name", "inbox", "role", "created_at", "updated_at", "version"}
 

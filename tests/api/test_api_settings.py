@@ -258,3 +258,26 @@ async def test_the_statement_timeout_reaches_every_connection(
             assert await connection.scalar(text("PRAGMA busy_timeout")) == 2500
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "pooler", "why"),
+    [
+        ("postgresql://u@db/todo", "statement", "Input should be 'none' or 'transaction'"),
+        ("sqlite+aiosqlite:///./todo.db", "transaction", "is for a PostgreSQL database URL only"),
+        ("mariadb://u@db/todo", "transaction", "is for a PostgreSQL database URL only"),
+    ],
+)
+def test_a_wrong_pooler_is_one_line_saying_why(
+    monkeypatch: pytest.MonkeyPatch, url: str, pooler: str, why: str
+) -> None:
+    monkeypatch.setenv("TODO_DATABASE_URL", url)
+    monkeypatch.setenv("TODO_DATABASE_POOLER", pooler)
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+
+    text = str(raised.value)
+    assert text.startswith("invalid setting TODO_DATABASE_POOLER")
+    assert why in text
+    assert "\n" not in text

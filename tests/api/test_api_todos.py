@@ -5,7 +5,10 @@ from uuid import uuid4
 
 import httpx
 
+from .conftest import WITH_PGBOUNCER, settings_fixture
 from .support import assert_problem, assert_validation_problem, create_todo, new_account
+
+settings = settings_fixture(WITH_PGBOUNCER)
 
 
 async def test_create_returns_the_todo_with_location_and_etag(client: httpx.AsyncClient) -> None:

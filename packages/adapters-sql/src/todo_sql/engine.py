@@ -4,7 +4,8 @@ import asyncio
 import math
 import time
 from collections.abc import Awaitable, Coroutine
-from typing import Any
+from typing import Any, Literal
+from uuid import uuid4
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event, exc, make_url, pool, select
@@ -28,6 +29,13 @@ LEADER_RETRY = (0.05, 0.5)
 # PostgreSQL's read_only_sql_transaction: a write on a standby.
 _PG_READ_ONLY = "25006"
 
+# What sits between the service and PostgreSQL: nothing (or a pooler in session mode, which
+# keeps a server connection per client connection), or a pooler in transaction mode
+# (PgBouncer's `pool_mode = transaction`), which may hand each transaction to another server
+# connection.
+Pooler = Literal["none", "transaction"]
+POOLERS: tuple[Pooler, ...] = ("none", "transaction")
+
 
 def create_engine(
     url: str,
@@ -40,6 +48,7 @@ def create_engine(
     echo: bool = False,
     statement_timeout: float | None = STATEMENT_TIMEOUT,
     ping_after_idle: float = PING_AFTER_IDLE,
+    pooler: Pooler = "none",
 ) -> AsyncEngine:
     """An engine for `url` (one of the async drivers of `SUPPORTED`).
 
@@ -55,6 +64,8 @@ def create_engine(
       `lock_wait_timeout`, the last two in whole seconds), so a lock held by another session
       costs a request at most that long instead of as long as the lock lasts. None leaves
       statements unbounded: for schema migrations and administration, never for requests.
+    - PostgreSQL behind a pooler in transaction mode (`pooler="transaction"`): see
+      `_behind_transaction_pooler`. The session settings above are then the server's to set.
     - PostgreSQL with several hosts (`?host=h1:p1&host=h2:p2&target_session_attrs=read-write`,
       a replicated cluster): a new connection goes to the one that takes writes, trying them
       all at once, and waits for one, up to `connect_timeout`, while none does (a failover
@@ -78,6 +89,8 @@ def create_engine(
         "pool_recycle": pool_recycle,
     }
     backend = parsed.get_backend_name()
+    if pooler != "none" and backend != "postgresql":
+        raise ValueError(f"a pooler in {pooler} mode is for PostgreSQL, not {backend}")
     if backend == "sqlite":
         busy_timeout = statement_timeout or STATEMENT_TIMEOUT
         options["connect_args"] = {"timeout": busy_timeout}
@@ -107,6 +120,8 @@ def create_engine(
                 "statement_timeout": bound,
                 "lock_timeout": bound,
             }
+        if pooler == "transaction":
+            _behind_transaction_pooler(options["connect_args"])
     else:
         options["connect_args"] = {
             "connect_timeout": connect_timeout,
@@ -118,6 +133,38 @@ def create_engine(
     if backend == "postgresql":
         event.listen(engine.sync_engine, "handle_error", _standby_is_a_disconnect)
     return engine
+
+
+# The only startup parameters PgBouncer passes on (it tracks them per server connection); it
+# refuses a connection that asks for any other.
+_POOLER_SERVER_SETTINGS = ("application_name", "timezone")
+
+
+def _behind_transaction_pooler(connect_args: dict[str, Any]) -> None:
+    """Connection options for a pooler in transaction mode, where consecutive transactions of
+    one connection may run on different server connections, each shared with other clients.
+
+    A named prepared statement lives on the server connection that prepared it, so none is
+    kept for reuse: asyncpg's statement cache is off (its statements, the driver reads of
+    `todo_sql.driver_reads` included, are then unnamed and prepared and run in one
+    Parse ... Sync exchange, which the pooler never splits), and so is SQLAlchemy's; the
+    statements SQLAlchemy prepares by name get a name of their own, as one prepared on this
+    server connection by another client under asyncpg's per-connection counter would be
+    found instead (another statement, with other result types). Session settings other than
+    those the pooler tracks are refused by it at startup: `statement_timeout`, `lock_timeout`
+    and `max_parallel_workers_per_gather` are set on the database role instead
+    (docs/operations.md, "Behind PgBouncer")."""
+    connect_args["statement_cache_size"] = 0
+    connect_args["prepared_statement_cache_size"] = 0
+    connect_args["prepared_statement_name_func"] = _unique_statement_name
+    settings = connect_args["server_settings"]
+    connect_args["server_settings"] = {
+        name: value for name, value in settings.items() if name in _POOLER_SERVER_SETTINGS
+    }
+
+
+def _unique_statement_name() -> str:
+    return f"__todo_{uuid4().hex}__"
 
 
 class ServerNotReady(ConnectionError):

@@ -44,6 +44,7 @@ def _sql_engine(settings: Settings) -> "AsyncEngine":
         connect_timeout=settings.connect_timeout,
         statement_timeout=settings.statement_timeout,
         echo=settings.echo_sql,
+        pooler=settings.database_pooler,
     )
     if settings.slow_query_ms > 0:
         from todo_sql.slow_queries import log_slow_queries

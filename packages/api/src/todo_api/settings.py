@@ -34,6 +34,8 @@ Storage = Literal["sql", "memory"]
 Environment = Literal["development", "test", "production"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LogFormat = Literal["text", "json"]
+# `todo_sql.engine.Pooler`: what sits between the service and PostgreSQL.
+DatabasePooler = Literal["none", "transaction"]
 
 
 def default_max_concurrent_hashes() -> int:
@@ -56,6 +58,7 @@ class Settings(BaseSettings):
     env: Environment = "development"
     storage: Storage = "sql"
     database_url: str = DEFAULT_DATABASE_URL
+    database_pooler: DatabasePooler = "none"
     secret_key: SecretStr | None = Field(default=None, validate_default=True)
     token_lifetime_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     # Connections per worker: enough for the requests one worker has in flight, and no
@@ -122,6 +125,14 @@ class Settings(BaseSettings):
         if scheme not in _SUPPORTED:
             raise ValueError(f"must use one of {', '.join(sorted(_SUPPORTED))} (not {scheme})")
         return f"{scheme}://{_several_hosts(scheme, rest)}"
+
+    @field_validator("database_pooler")
+    @classmethod
+    def _pooler_for_postgresql(cls, value: DatabasePooler, info: ValidationInfo) -> str:
+        url = info.data.get("database_url")  # absent when it was invalid itself
+        if value != "none" and url is not None and not url.startswith("postgresql"):
+            raise ValueError(f"{value!r} is for a PostgreSQL database URL only")
+        return value
 
     @field_validator("secret_key")
     @classmethod
