@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import delete, event, make_url, text
+from sqlalchemy import Connection, delete, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from todo_sql import SqlUnitOfWorkFactory, create_engine, metadata
@@ -173,6 +173,16 @@ async def migrated_url(backend: str) -> str:
         return f"sqlite+aiosqlite:///{copy}"
     await _ensure_reachable(SERVERS[backend])
     return await _migrated_server_database(SERVERS[backend])
+
+
+async def run_in_transaction(url: str, job: Callable[[Connection], Any]) -> Any:
+    """`job` on a connection of its own to `url`, in a transaction committed at the end."""
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as connection:
+            return await connection.run_sync(job)
+    finally:
+        await engine.dispose()
 
 
 async def empty_tables(engine: AsyncEngine) -> None:

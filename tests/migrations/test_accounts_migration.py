@@ -18,7 +18,7 @@ from sqlalchemy import Connection, MetaData, exc, insert, inspect
 
 from fakes import START as NOW
 from fakes import FakeHasher, FixedClock
-from sqldb import SQL_BACKENDS, empty_database
+from sqldb import SQL_BACKENDS, empty_database, run_in_transaction
 from todo_domain import (
     AccountService,
     LoginThrottle,
@@ -112,21 +112,12 @@ def write_as_0003(connection: Connection) -> None:
     )
 
 
-async def run(url: str, job: Callable[[Connection], Any]) -> Any:
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    try:
-        async with engine.begin() as connection:
-            return await connection.run_sync(job)
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(params=SQL_BACKENDS)
 async def url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
     """A database at 0003 holding the stored rows."""
     async with empty_database(request.param) as url:
         upgrade(url, BEFORE)
-        await run(url, write_as_0003)
+        await run_in_transaction(url, write_as_0003)
         yield url
 
 
@@ -186,9 +177,9 @@ def without(rows: dict[str, list[dict[str, Any]]], *names: str) -> Iterator[tupl
 
 # --- up --------------------------------------------------------------------------------------
 async def test_the_upgrade_starts_every_user_at_version_1_and_keeps_every_row(url: str) -> None:
-    before = await run(url, stored_rows)
+    before = await run_in_transaction(url, stored_rows)
     upgrade(url)
-    after = await run(url, stored_rows)
+    after = await run_in_transaction(url, stored_rows)
     assert after.pop("ended_sessions") == []
     assert [(row["version"], row["credentials_version"]) for row in after["users"]] == [(1, 1)] * 2
     assert dict(without(after, "version", "credentials_version")) == dict(
@@ -225,18 +216,18 @@ async def test_migrated_accounts_are_renamed_signed_out_and_deleted(migrated: st
         async with uow_factory() as uow:
             assert await uow.users.get(ADA) is None
             assert await uow.memberships.of_user(BOB) == [Membership(BOB, BOB, Role.OWNER)]
-    rows = await run(migrated, stored_rows)
+    rows = await run_in_transaction(migrated, stored_rows)
     # Bob's Inbox is all that is left of the lists; the project went with its last owner
     assert (len(rows["lists"]), len(rows["todos"]), len(rows["ended_sessions"])) == (1, 0, 0)
 
 
 # --- down ------------------------------------------------------------------------------------
 async def test_a_downgrade_gives_the_0003_rows_and_schema_back(url: str) -> None:
-    before = await run(url, lambda c: (schema(c), stored_rows(c)))
+    before = await run_in_transaction(url, lambda c: (schema(c), stored_rows(c)))
     upgrade(url)
     downgrade(url, BEFORE)
     assert current(url) == {BEFORE}
-    assert await run(url, lambda c: (schema(c), stored_rows(c))) == before
+    assert await run_in_transaction(url, lambda c: (schema(c), stored_rows(c))) == before
 
 
 async def test_a_downgrade_keeps_what_changed_at_head_in_the_0003_columns(migrated: str) -> None:
@@ -246,7 +237,7 @@ async def test_a_downgrade_keeps_what_changed_at_head_in_the_0003_columns(migrat
         await service.change_password(ADA, PASSWORD, "new password", address="::1")
         await service.sign_out(Session(ADA, "token", 2, NOW + timedelta(hours=1)))
     downgrade(migrated, BEFORE)
-    rows = await run(migrated, stored_rows)
+    rows = await run_in_transaction(migrated, stored_rows)
     (ada,) = [row for row in rows["users"] if row["email"] == "ada@example.com"]
     assert ada["display_name"] == "Ada L."
     assert ada["password_hash"] == FakeHasher.PREFIX + "new password"
@@ -256,7 +247,7 @@ async def test_a_downgrade_keeps_what_changed_at_head_in_the_0003_columns(migrat
     assert current(migrated) == heads(migrated)
     versions = [
         (r["version"], r["credentials_version"])
-        for r in (await run(migrated, stored_rows))["users"]
+        for r in (await run_in_transaction(migrated, stored_rows))["users"]
     ]
     assert versions == [(1, 1)] * 2
 
@@ -291,8 +282,8 @@ def ended_session_of_nobody(connection: Connection) -> None:
 async def test_the_schema_at_head_refuses(
     migrated: str, violation: Callable[[Connection], None]
 ) -> None:
-    before = await run(migrated, stored_rows)
+    before = await run_in_transaction(migrated, stored_rows)
     with pytest.raises(exc.DBAPIError) as refused:
-        await run(migrated, violation)
+        await run_in_transaction(migrated, violation)
     assert is_constraint_violation(refused.value), refused.value
-    assert await run(migrated, stored_rows) == before
+    assert await run_in_transaction(migrated, stored_rows) == before

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 import todo_sql.migrations
-from sqldb import SQL_BACKENDS, empty_database
+from sqldb import SQL_BACKENDS, empty_database, run_in_transaction
 from todo_domain import (
     INBOX_NAME,
     PageRequest,
@@ -80,15 +80,6 @@ def revisions(url: str) -> list[tuple[str, str]]:
     return steps[::-1]
 
 
-async def run(url: str, job: Any) -> Any:
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    try:
-        async with engine.begin() as connection:
-            return await connection.run_sync(job)
-    finally:
-        await engine.dispose()
-
-
 def tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names()) - {"alembic_version"}
 
@@ -99,7 +90,7 @@ async def test_upgrade_head_on_an_empty_database(url: str) -> None:
     upgrade(url)
     assert not pending(url)
     assert current(url) == heads(url)
-    assert await run(url, tables) == TABLES
+    assert await run_in_transaction(url, tables) == TABLES
 
 
 async def test_stairway_each_revision_up_down_and_up_again(url: str) -> None:
@@ -112,7 +103,7 @@ async def test_stairway_each_revision_up_down_and_up_again(url: str) -> None:
         assert current(url) == {revision}
     assert not pending(url)
     downgrade(url, "base")
-    assert await run(url, tables) == set()
+    assert await run_in_transaction(url, tables) == set()
 
 
 async def test_the_records_match_the_migrations(url: str) -> None:
@@ -125,7 +116,7 @@ async def test_the_records_match_the_migrations(url: str) -> None:
         )
         return list(compare_metadata(context, metadata))
 
-    assert await run(url, drift) == []
+    assert await run_in_transaction(url, drift) == []
 
     # and the comparison does see a difference when there is one
     changed = MetaData()
@@ -140,7 +131,7 @@ async def test_the_records_match_the_migrations(url: str) -> None:
         )
         return list(compare_metadata(context, changed))
 
-    kinds = {diff[0] for diff in await run(url, drift_of_changed)}
+    kinds = {diff[0] for diff in await run_in_transaction(url, drift_of_changed)}
     assert {"add_column", "add_index"} <= kinds
 
 
@@ -155,7 +146,7 @@ async def test_rows_written_before_an_upgrade_are_there_after_it(url: str) -> No
     def write(connection: Connection) -> None:
         write_a_tagged_todo(connection, owner, todo_id, tag_id, moment)
 
-    await run(url, write)
+    await run_in_transaction(url, write)
     upgrade(url)
 
     engine = create_engine(url)
@@ -167,7 +158,7 @@ async def test_rows_written_before_an_upgrade_are_there_after_it(url: str) -> No
         await engine.dispose()
     assert user == User(owner, "ada@example.com", "hash", moment, "Ada")
     # the user's Inbox, as old as the account, and the user its owner
-    lists, memberships = await run(url, lists_and_memberships)
+    lists, memberships = await run_in_transaction(url, lists_and_memberships)
     assert lists == [(inbox_id(owner), INBOX_NAME, owner, moment, moment, 1)]
     assert memberships == [(inbox_id(owner), owner, Role.OWNER.value)]
     assert list(listed.items) == [
@@ -254,7 +245,7 @@ async def test_a_downgrade_below_lists_gives_every_todo_and_tag_back_to_its_owne
     upgrade(url, "0002")
     owner, todo_id, tag_id = new_id(), new_id(), new_id()
     moment = datetime(2024, 5, 1, 9, 30, 15, 250_001, tzinfo=UTC)
-    await run(url, lambda c: write_a_tagged_todo(c, owner, todo_id, tag_id, moment))
+    await run_in_transaction(url, lambda c: write_a_tagged_todo(c, owner, todo_id, tag_id, moment))
     upgrade(url)
     downgrade(url, "0002")
 
@@ -272,7 +263,7 @@ async def test_a_downgrade_below_lists_gives_every_todo_and_tag_back_to_its_owne
             set(t) - {"alembic_version"},
         )
 
-    todos, tags, links, names = await run(url, read)
+    todos, tags, links, names = await run_in_transaction(url, read)
     assert names == TABLES - {"lists", "memberships", "ended_sessions"}
     assert todos == [(todo_id, owner)]
     assert tags == [(tag_id, owner)]
@@ -324,7 +315,7 @@ async def test_a_downgrade_below_lists_refuses_what_it_could_not_keep(url: str, 
                 )
             )
 
-    await run(url, write)
+    await run_in_transaction(url, write)
     downgrade(url, "0003")  # the revisions after lists come down; lists themselves refuse
     expected = "1 list(s) have more than one member" if what == "a shared list" else "1 todo(s)"
     with pytest.raises(RuntimeError, match=re.escape(expected)):

@@ -26,10 +26,10 @@ from sqlalchemy.pool import NullPool
 
 from api.conftest import cheap_hasher
 from api.support import PASSWORD, assert_problem, login, settings_for
-from sqldb import SQL_BACKENDS, empty_database
+from sqldb import SQL_BACKENDS, empty_database, run_in_transaction
 from todo_api import create_app
 from todo_domain import new_id
-from todo_sql import create_engine, metadata
+from todo_sql import metadata
 from todo_sql.errors import is_constraint_violation
 from todo_sql.migrations import alembic_config, current, downgrade, upgrade
 
@@ -175,22 +175,12 @@ def write_as_0002(password_hash: str) -> Callable[[Connection], None]:
 
 
 # --- databases -------------------------------------------------------------------------------
-async def run(url: str, job: Callable[[Connection], Any]) -> Any:
-    """`job` on a connection of its own, in a transaction committed at the end."""
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    try:
-        async with engine.begin() as connection:
-            return await connection.run_sync(job)
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(params=SQL_BACKENDS)
 async def url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
     """A database at 0002 holding the stored rows."""
     async with empty_database(request.param) as url:
         upgrade(url, BEFORE)
-        await run(url, write_as_0002(await cheap_hasher().hash(PASSWORD)))
+        await run_in_transaction(url, write_as_0002(await cheap_hasher().hash(PASSWORD)))
         yield url
 
 
@@ -321,11 +311,11 @@ async def todos_seen(
 
 # --- 1. the stored rows, read through the API after the upgrade ------------------------------
 async def test_the_upgrade_leaves_the_users_and_failed_logins_as_stored(url: str) -> None:
-    before = await run(url, stored_rows)
+    before = await run_in_transaction(url, stored_rows)
     assert len(before["users"]) == len(USERS)
     assert len(before["login_failures"]) == 1
     upgrade(url, LISTS)
-    after = await run(url, stored_rows)
+    after = await run_in_transaction(url, stored_rows)
     assert after["users"] == before["users"]
     assert after["login_failures"] == before["login_failures"]
 
@@ -333,9 +323,9 @@ async def test_the_upgrade_leaves_the_users_and_failed_logins_as_stored(url: str
 async def test_the_upgrade_keeps_the_constraints_of_the_tables_it_rebuilds(url: str) -> None:
     """SQLite rebuilds `todos` and `tags` to alter them: their CHECKs come along, and the tables
     around them stay as they were."""
-    before = await run(url, schema)
+    before = await run_in_transaction(url, schema)
     upgrade(url, LISTS)
-    after = await run(url, schema)
+    after = await run_in_transaction(url, schema)
     for table in ("todos", "tags"):
         assert after[table]["checks"] == before[table]["checks"], table
     for table in ("users", "todo_tags", "login_failures"):
@@ -347,18 +337,18 @@ async def test_on_sqlite_the_tag_links_survive_without_foreign_keys_enforced(url
     """An engine of its own (pytest-alembic's, a plain `create_async_engine`) leaves SQLite's
     foreign keys off, where todo_sql's turns them on: the migration keeps every tag link
     either way, up and down."""
-    before = await run(url, stored_rows)
+    before = await run_in_transaction(url, stored_rows)
     assert before["todo_tags"]
     engine = create_async_engine(url, poolclass=NullPool)
     config = alembic_config(url)
     config.attributes["connection"] = engine
     try:
         await asyncio.to_thread(command.upgrade, config, "head")
-        assert (await run(url, stored_rows))["todo_tags"] == before["todo_tags"]
+        assert (await run_in_transaction(url, stored_rows))["todo_tags"] == before["todo_tags"]
         await asyncio.to_thread(command.downgrade, config, BEFORE)
     finally:
         await engine.dispose()
-    assert await run(url, stored_rows) == before
+    assert await run_in_transaction(url, stored_rows) == before
 
 
 async def test_every_user_has_one_list_after_the_upgrade_their_inbox(migrated: str) -> None:
@@ -435,7 +425,9 @@ async def test_a_new_todo_joins_a_migrated_tag(migrated: str) -> None:
         return {(tag_id, name) for tag_id, name in found}
 
     names = {"errand", "home", "paperwork", "garden"}
-    assert await run(migrated, tags_of_adas_inbox) == {(uuid5(ADA.id, n), n) for n in names}
+    assert await run_in_transaction(migrated, tags_of_adas_inbox) == {
+        (uuid5(ADA.id, n), n) for n in names
+    }
 
 
 async def test_another_users_migrated_todo_is_not_found(migrated: str) -> None:
@@ -557,14 +549,14 @@ def add_tag(connection: Connection, list_id: UUID, name: str, tag_id: UUID | Non
 
 # --- 2. down again, with nothing shared ------------------------------------------------------
 async def test_a_downgrade_gives_the_0002_rows_back(url: str) -> None:
-    before = await run(url, both)
+    before = await run_in_transaction(url, both)
     written = before[1]
     assert len(written["todos"]) == len(TODOS)
     assert len(written["todo_tags"]) == sum(len(todo.tags) for todo in TODOS)
     upgrade(url)
     downgrade(url, BEFORE)
     assert current(url) == {BEFORE}
-    after = await run(url, both)
+    after = await run_in_transaction(url, both)
     assert after[1] == before[1]
     assert after[0] == before[0]
 
@@ -579,10 +571,10 @@ async def test_a_downgrade_keeps_what_was_stored_in_the_inboxes_at_head(url: str
         add_user(connection, dee, "dee@example.com", 50)
         return add_todo(connection, dee, "Late", 51, tags=("home",))
 
-    todo = await run(url, write_at_head)
+    todo = await run_in_transaction(url, write_at_head)
     downgrade(url, BEFORE)
 
-    rows = await run(url, stored_rows)
+    rows = await run_in_transaction(url, stored_rows)
     (late,) = [row for row in rows["todos"] if row["id"] == stored(url, todo)]
     assert late["owner_id"] == stored(url, dee)
     home = stored(url, uuid5(dee, "home"))
@@ -593,7 +585,7 @@ async def test_a_downgrade_keeps_what_was_stored_in_the_inboxes_at_head(url: str
 async def test_a_downgrade_drops_an_empty_private_list_and_its_tags(url: str) -> None:
     """A list of one owner without todos holds nothing 0002 could keep; the tags it still has
     (its todos moved back to the Inbox) are not the owner's, and do not come down as theirs."""
-    before = await run(url, stored_rows)
+    before = await run_in_transaction(url, stored_rows)
     upgrade(url)
 
     def write_at_head(connection: Connection) -> None:
@@ -602,10 +594,10 @@ async def test_a_downgrade_drops_an_empty_private_list_and_its_tags(url: str) ->
         for name in ("home", "later"):  # "home": Ada's Inbox has a tag of that name too
             add_tag(connection, someday, name)
 
-    await run(url, write_at_head)
+    await run_in_transaction(url, write_at_head)
     downgrade(url, BEFORE)
     assert current(url) == {BEFORE}
-    assert await run(url, stored_rows) == before
+    assert await run_in_transaction(url, stored_rows) == before
 
 
 # --- 3. a downgrade that would lose something is refused --------------------------------------
@@ -640,13 +632,13 @@ async def test_a_downgrade_that_would_lose_lists_is_refused_and_changes_nothing(
 ) -> None:
     """Refused before any change, so on MariaDB too (whose DDL commits at once, so that a
     refusal found halfway down could not take back what was done by then)."""
-    await run(migrated, setting)
+    await run_in_transaction(migrated, setting)
     downgrade(migrated, LISTS)  # the revisions after lists come down; lists themselves refuse
-    before = await run(migrated, both)
+    before = await run_in_transaction(migrated, both)
     with pytest.raises(RuntimeError, match=f"cannot downgrade below revision 0003.*{reason}"):
         downgrade(migrated, BEFORE)
     assert current(migrated) == {LISTS}
-    after = await run(migrated, both)
+    after = await run_in_transaction(migrated, both)
     assert after[1] == before[1]
     assert after[0] == before[0]
 
@@ -701,8 +693,8 @@ async def test_the_schema_at_head_refuses(
 ) -> None:
     """A failed CHECK is an IntegrityError on SQLite and PostgreSQL, an OperationalError (error
     4025) on MariaDB: `is_constraint_violation` names both."""
-    before = await run(migrated, stored_rows)
+    before = await run_in_transaction(migrated, stored_rows)
     with pytest.raises(exc.DBAPIError) as refused:
-        await run(migrated, violation)
+        await run_in_transaction(migrated, violation)
     assert is_constraint_violation(refused.value), refused.value
-    assert await run(migrated, stored_rows) == before
+    assert await run_in_transaction(migrated, stored_rows) == before
